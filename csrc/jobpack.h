@@ -1,0 +1,189 @@
+/*
+ * jobpack.h -- the one declaration of the jobpack C core.
+ *
+ * The cffi build script (jobpack_build.py) reads the text between the
+ * JOBPACK_CDEF_BEGIN and JOBPACK_CDEF_END markers into ffi.cdef(), so that
+ * section holds plain declarations only: no preprocessor lines, no macros.
+ *
+ * Rules every function follows: C never allocates, prints, aborts or keeps
+ * global state.  Python owns memory; C reads and writes only the buffers it
+ * is handed, with their lengths, and returns a jp_status.
+ */
+#ifndef JOBPACK_H
+#define JOBPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* JOBPACK_CDEF_BEGIN */
+
+/* Every status the core can return.  Messages live in one table in
+ * status.c (jp_status_message); Python maps each code to an exception. */
+typedef enum {
+    JP_OK = 0,
+    /* header and layout */
+    JP_ERR_HEADER_SHORT = 1,       /* fewer than the 20 bytes of magic + offsets */
+    JP_ERR_HEADER_MAGIC = 2,       /* top 16 bits are not 0xd5c0 */
+    JP_ERR_HEADER_DICT_OFFSET = 3, /* jobdict offset is not 128 */
+    JP_ERR_HEADER_ENVS_OFFSET = 4, /* jobenvs offset <= jobdict offset */
+    JP_ERR_HEADER_HOME_OFFSET = 5, /* jobhome offset < jobenvs offset */
+    JP_ERR_HEADER_DATA_OFFSET = 6, /* jobdata offset < jobhome offset */
+    JP_ERR_TRUNCATED = 7,          /* pack shorter than its jobdata offset */
+    JP_ERR_TOO_LARGE = 8,          /* layout needs an offset >= 4 GiB */
+    JP_ERR_BUFFER_TOO_SMALL = 9,   /* caller's output/scratch buffer too small */
+    /* JSON in the master's dialect (mochijson2) */
+    JP_ERR_JSON_EMPTY = 10,        /* no JSON value in the section */
+    JP_ERR_JSON_SYNTAX = 11,       /* a byte the grammar does not allow here */
+    JP_ERR_JSON_UTF8 = 12,         /* invalid UTF-8 or unterminated string */
+    JP_ERR_JSON_ESCAPE = 13,       /* \u escape the master cannot decode */
+    JP_ERR_JSON_NUMBER = 14,       /* number the master cannot read (1e400) */
+    JP_ERR_JSON_TRAILING = 15,     /* bytes after the JSON value */
+    /* ZIP central directory of the job home */
+    JP_ERR_ZIP_NO_EOCD = 16,       /* no end-of-central-directory record */
+    JP_ERR_ZIP_BAD_DIRECTORY = 17, /* central directory out of bounds or corrupt */
+    JP_ERR_ZIP_BAD_ENTRY = 18,     /* an entry's local header or data out of bounds */
+    JP_STATUS_COUNT = 19
+} jp_status;
+
+/* Message and stable name ("JP_ERR_TRUNCATED") for a status. */
+const char *jp_status_message(int status);
+const char *jp_status_name(int status);
+
+/* ------------------------------------------------------------------ */
+/* Header (header.c)                                                   */
+
+/* A decoded header.  Fields are filled as far as the buffer allows, even
+ * when decoding fails, so tools can show what a broken header says. */
+typedef struct {
+    uint32_t magic_word;      /* bytes 0-3: magic << 16 | version */
+    uint16_t magic;
+    uint16_t version;
+    uint32_t offsets[4];      /* jobdict, jobenvs, jobhome, jobdata */
+    uint64_t length;          /* pack length the offsets were checked against */
+    uint64_t error_offset;    /* byte offset of the field a failure is about */
+    int64_t reserved_nonzero; /* offset of the first non-zero reserved byte, or -1 */
+} jp_header;
+
+/* Decode and check a header against the master's rules (SPEC.md, "What the
+ * master accepts"), in the master's order.  buf holds the first buf_len
+ * bytes of a pack that is pack_len bytes long (buf_len <= pack_len): a
+ * caller with the whole pack passes its length twice; one reading a file
+ * passes the first 128 bytes and the file size. */
+jp_status jp_header_decode(const uint8_t *buf, size_t buf_len,
+                           uint64_t pack_len, jp_header *out);
+
+/* Lay out a pack from its four section lengths: computes the offsets with
+ * overflow checks (every offset must fit in 32 bits) and writes the
+ * 128-byte header to header_out.  The total length goes to out->length. */
+jp_status jp_layout(uint16_t version, uint64_t dict_len, uint64_t envs_len,
+                    uint64_t home_len, uint64_t data_len,
+                    uint8_t *header_out, jp_header *out);
+
+/* Write any header, valid or not (JobPack.header()): magic_word, the four
+ * offsets big-endian, zero padding to 128 bytes. */
+void jp_header_write(uint32_t magic_word, const uint32_t *offsets,
+                     uint8_t *header_out);
+
+/* ------------------------------------------------------------------ */
+/* JSON in the master's dialect (mochijson.c)                          */
+
+/* Bits of jp_json_result.features: what the section used that standard
+ * JSON (RFC 8259, Python's json) does not allow or reads differently. */
+enum {
+    JP_JSON_TRAILING_COMMA = 1,    /* {"a":1,} or [1,] */
+    JP_JSON_RAW_CONTROL = 2,       /* raw byte < 0x20 inside a string */
+    JP_JSON_ODD_ESCAPE = 4,        /* \x kept literally, \u+041, short \u at end */
+    JP_JSON_NONSTRING_KEY = 8,     /* {1: 2}, {null: 1} */
+    JP_JSON_LAX_UTF8 = 16,         /* surrogates, > U+10FFFF or overlong UTF-8 */
+    JP_JSON_BIG_INT = 32,          /* integer too long for Python's int() limit */
+    JP_JSON_DEEP = 64              /* nesting deeper than JP_JSON_DEEP_LIMIT */
+};
+
+enum { JP_JSON_DEEP_LIMIT = 400, JP_JSON_BIG_INT_DIGITS = 4000 };
+
+/* Type of the top-level value. */
+enum {
+    JP_JSON_OBJECT = 1, JP_JSON_ARRAY = 2, JP_JSON_STRING = 3,
+    JP_JSON_NUMBER = 4, JP_JSON_LITERAL = 5
+};
+
+typedef struct {
+    uint64_t error_offset;    /* offset in the section of the first error */
+    uint64_t feature_offset;  /* offset of the first dialect-only feature */
+    uint64_t out_len;         /* bytes written to out */
+    uint64_t max_depth;       /* deepest nesting seen */
+    uint32_t features;        /* JP_JSON_* bits */
+    int top_type;             /* JP_JSON_OBJECT, ... */
+} jp_json_result;
+
+/* Scan a section with mochijson2's grammar (SPEC.md, "The master's JSON
+ * dialect").  Without out (NULL), only checks.  With out, also writes the
+ * same value as standard JSON that Python's json module reads: strings
+ * re-escaped, invalid-but-accepted UTF-8 bytes as \udcXX (Python's
+ * surrogateescape), non-string keys as strings of their source text,
+ * trailing commas dropped.  out_cap >= jp_json_out_bound(len) always
+ * suffices.  scratch is a bit stack of scratch_len bytes; at least
+ * len / 8 + 1 bytes always suffices (nesting is at most len deep). */
+jp_status jp_json_scan(const uint8_t *in, size_t len,
+                       uint8_t *out, size_t out_cap,
+                       uint8_t *scratch, size_t scratch_len,
+                       jp_json_result *result);
+size_t jp_json_out_bound(size_t len);
+
+/* ------------------------------------------------------------------ */
+/* ZIP central directory of the job home (zipscan.c)                  */
+
+/* Bits of jp_zip_entry.flags: what a careful check must reject. */
+enum {
+    JP_ZIP_ABSOLUTE = 1,     /* name starts with / or \ or a drive letter */
+    JP_ZIP_DOTDOT = 2,       /* a .. path component */
+    JP_ZIP_BACKSLASH = 4,    /* a \ in the name */
+    JP_ZIP_NUL = 8,          /* a NUL byte in the name */
+    JP_ZIP_ENCRYPTED = 16,   /* general purpose flag bit 0 */
+    JP_ZIP_DIRECTORY = 32,   /* name ends with / */
+    JP_ZIP_SYMLINK = 64      /* Unix mode says symbolic link */
+};
+
+typedef struct {
+    uint64_t name_offset;        /* offset of the name in the zip buffer */
+    uint32_t name_len;
+    uint32_t flags;              /* JP_ZIP_* bits */
+    uint64_t compressed_size;
+    uint64_t uncompressed_size;
+    uint64_t local_header_offset;
+    uint64_t data_offset;        /* start of the entry's compressed data */
+    uint32_t crc32;
+    uint32_t external_attr;      /* high 16 bits: Unix mode */
+    uint16_t method;
+    uint16_t gp_flags;
+    uint16_t mod_time;
+    uint16_t mod_date;
+} jp_zip_entry;
+
+typedef struct {
+    uint64_t entry_count;        /* entries in the central directory */
+    uint64_t cd_offset;
+    uint64_t cd_size;
+    uint64_t total_uncompressed; /* sum of uncompressed sizes */
+    uint64_t total_compressed;
+    uint64_t error_offset;       /* where a failure was found */
+    uint32_t flags_union;        /* OR of every entry's flags */
+    int64_t first_flagged;       /* index of the first entry with
+                                    ABSOLUTE|DOTDOT|BACKSLASH|NUL, or -1 */
+} jp_zip_info;
+
+/* Read the ZIP central directory of buf.  With entries NULL, fills info
+ * only (entry_count tells how many entries to allocate).  Every offset and
+ * size is checked against len. An empty buffer is an empty archive. */
+jp_status jp_zip_scan(const uint8_t *buf, size_t len,
+                      jp_zip_entry *entries, size_t max_entries,
+                      jp_zip_info *info);
+
+/* Index of the entry named exactly name, or -1. */
+int64_t jp_zip_find(const uint8_t *buf, size_t len,
+                    const jp_zip_entry *entries, size_t count,
+                    const uint8_t *name, size_t name_len);
+
+/* JOBPACK_CDEF_END */
+
+#endif /* JOBPACK_H */

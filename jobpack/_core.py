@@ -1,0 +1,144 @@
+"""Thin typed wrappers over the C core: one C call each, status codes mapped
+to exceptions.  Private: the public modules build on these."""
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from . import errors
+from ._native import ffi, lib
+
+HEADER_SIZE = 128
+DIALECT_ONLY = (lib.JP_JSON_TRAILING_COMMA | lib.JP_JSON_RAW_CONTROL | lib.JP_JSON_ODD_ESCAPE
+                | lib.JP_JSON_NONSTRING_KEY | lib.JP_JSON_LAX_UTF8)
+FEATURE_NAMES = {
+    lib.JP_JSON_TRAILING_COMMA: "trailing comma",
+    lib.JP_JSON_RAW_CONTROL: "raw control character in a string",
+    lib.JP_JSON_ODD_ESCAPE: "escape that only the master's decoder reads",
+    lib.JP_JSON_NONSTRING_KEY: "non-string object key",
+    lib.JP_JSON_LAX_UTF8: "invalid UTF-8 that the master lets through",
+}
+
+_HEADER_ERRORS = {
+    lib.JP_ERR_HEADER_SHORT: errors.TruncatedError,
+    lib.JP_ERR_HEADER_MAGIC: errors.BadMagicError,
+    lib.JP_ERR_HEADER_DICT_OFFSET: errors.BadOffsetsError,
+    lib.JP_ERR_HEADER_ENVS_OFFSET: errors.BadOffsetsError,
+    lib.JP_ERR_HEADER_HOME_OFFSET: errors.BadOffsetsError,
+    lib.JP_ERR_HEADER_DATA_OFFSET: errors.BadOffsetsError,
+    lib.JP_ERR_TRUNCATED: errors.TruncatedError,
+}
+
+
+def status_message(status: int) -> str:
+    return ffi.string(lib.jp_status_message(status)).decode()
+
+
+def status_name(status: int) -> str:
+    return ffi.string(lib.jp_status_name(status)).decode()
+
+
+@dataclass(frozen=True)
+class Header:
+    """A decoded header: what bytes 0-19 say, and what the checks found."""
+
+    magic: int
+    version: int
+    offsets: Tuple[int, int, int, int]
+    length: int
+    reserved_nonzero: Optional[int]
+    status: int
+    error_offset: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status == lib.JP_OK
+
+    @property
+    def section_sizes(self) -> Tuple[int, int, int, int]:
+        d, e, h, a = self.offsets
+        return (e - d, h - e, a - h, self.length - a)
+
+    def error(self) -> errors.HeaderError:
+        """The exception for a failed check, with what was found."""
+        d, e, h, a = self.offsets
+        found = {
+            lib.JP_ERR_HEADER_SHORT: f"the pack has only {self.length} bytes",
+            lib.JP_ERR_HEADER_MAGIC: f"found magic 0x{self.magic:04x}",
+            lib.JP_ERR_HEADER_DICT_OFFSET: f"found jobdict offset {d}",
+            lib.JP_ERR_HEADER_ENVS_OFFSET: f"found jobenvs offset {e} after jobdict offset {d}",
+            lib.JP_ERR_HEADER_HOME_OFFSET: f"found jobhome offset {h} after jobenvs offset {e}",
+            lib.JP_ERR_HEADER_DATA_OFFSET: f"found jobdata offset {a} after jobhome offset {h}",
+            lib.JP_ERR_TRUNCATED: f"jobdata offset is {a} but the pack has {self.length} bytes",
+        }.get(self.status, "")
+        cls = _HEADER_ERRORS.get(self.status, errors.HeaderError)
+        return cls(f"{status_message(self.status)}; {found}", self.error_offset)
+
+
+def decode_header(buf, pack_len: Optional[int] = None) -> Header:
+    """Decode and check a header (never raises for a bad one: see .ok)."""
+    cbuf = ffi.from_buffer(buf)
+    out = ffi.new("jp_header *")
+    status = lib.jp_header_decode(cbuf, len(cbuf), len(cbuf) if pack_len is None else pack_len, out)
+    return Header(out.magic, out.version, tuple(out.offsets), out.length,
+                  None if out.reserved_nonzero < 0 else out.reserved_nonzero,
+                  status, out.error_offset)
+
+
+def layout(version: int, dict_len: int, envs_len: int, home_len: int, data_len: int) -> bytes:
+    """The 128-byte header for four sections of these lengths."""
+    header = ffi.new("uint8_t[128]")
+    out = ffi.new("jp_header *")
+    status = lib.jp_layout(version, dict_len, envs_len, home_len, data_len, header, out)
+    if status != lib.JP_OK:
+        total = HEADER_SIZE + dict_len + envs_len + home_len + data_len
+        raise errors.PackTooLargeError(
+            f"a pack of {total} bytes is too large: offsets are 32-bit, so a pack must be "
+            f"under 4 GiB; move bulk data out of jobdata and jobhome", out.error_offset)
+    return ffi.buffer(header)[:]
+
+
+def write_header(magic_word: int, offsets) -> bytes:
+    header = ffi.new("uint8_t[128]")
+    lib.jp_header_write(magic_word, offsets, header)
+    return ffi.buffer(header)[:]
+
+
+@dataclass(frozen=True)
+class JSONScan:
+    status: int
+    error_offset: int
+    features: int
+    feature_offset: int
+    max_depth: int
+    top_type: int
+    standard_json: Optional[bytes]  # set when convert=True and the scan passed
+
+    @property
+    def ok(self) -> bool:
+        return self.status == lib.JP_OK
+
+    @property
+    def dialect_features(self) -> int:
+        return self.features & DIALECT_ONLY
+
+    def feature_names(self):
+        return [name for bit, name in FEATURE_NAMES.items() if self.features & bit]
+
+
+def scan_json(section, convert: bool = False) -> JSONScan:
+    """Check a section against the master's JSON grammar; with convert,
+    also return it rewritten as standard JSON."""
+    cin = ffi.from_buffer(section)
+    n = len(cin)
+    scratch = ffi.new("uint8_t[]", n // 8 + 1)
+    result = ffi.new("jp_json_result *")
+    if convert:
+        cap = lib.jp_json_out_bound(n)
+        out = ffi.new("uint8_t[]", cap)
+    else:
+        cap, out = 0, ffi.NULL
+    status = lib.jp_json_scan(cin, n, out, cap, scratch, n // 8 + 1, result)
+    text = None
+    if convert and status == lib.JP_OK:
+        text = ffi.buffer(out, result.out_len)[:]
+    return JSONScan(status, result.error_offset, result.features, result.feature_offset,
+                    result.max_depth, result.top_type, text)

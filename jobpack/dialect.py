@@ -1,0 +1,152 @@
+"""JSON as the Disco master reads it (mochijson2), decoded into Python.
+
+The C core checks a section against the master's grammar in one pass.  Plain
+standard JSON then goes straight to Python's ``json``; a section that uses
+what only the master reads is first rewritten by the core as standard JSON.
+
+How master values map to Python:
+
+- strings: ``str``; bytes the master accepts although they are not valid
+  UTF-8 (encoded surrogates, code points above U+10FFFF, overlong forms)
+  become lone surrogates U+DC80-U+DCFF, Python's ``surrogateescape``
+  spelling, so ``s.encode("utf-8", "surrogateescape")`` gives the master's
+  bytes back;
+- non-string keys (``{1: 2}``, ``{null: 0}``) become strings of their source
+  text (``"1"``, ``"null"``), as Python's ``json.dumps`` writes such keys;
+- duplicate keys: a dict keeps the last value, as the master does for the
+  jobdict; ``pairs=True`` keeps every pair in file order, as the master does
+  for the jobenvs;
+- integers of any length (beyond Python's 4300-digit ``int()`` limit too);
+  nesting of any depth (decoded without recursion).
+"""
+import decimal
+import json
+import re
+from typing import Any
+
+from . import _core, errors
+from ._native import lib
+
+__all__ = ["loads", "HugeInt"]
+
+# Integers longer than this are not converted (int() from decimal text is
+# quadratic): see HugeInt.
+MAX_INT_DIGITS = 20000
+
+
+class HugeInt:
+    """An integer literal too long to convert quickly (> MAX_INT_DIGITS).
+
+    Validation only needs to know that it is an integer; ``int(x)`` converts
+    it on request, at quadratic cost."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __int__(self) -> int:
+        return int(decimal.Decimal(self.text))
+
+    def __repr__(self) -> str:
+        return f"HugeInt({len(self.text)} digits)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HugeInt) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def _parse_int(text: str) -> Any:
+    if len(text) <= 4000:
+        return int(text)
+    if len(text) <= MAX_INT_DIGITS:
+        return int(decimal.Decimal(text))
+    return HugeInt(text)
+
+
+def _error(scan: "_core.JSONScan", section: bytes, name: str, base: int) -> errors.JSONDecodeError:
+    at = scan.error_offset
+    snippet = bytes(section[max(0, at - 12):at + 12])
+    return errors.JSONDecodeError(
+        f"{name} is not JSON the master can read: {_core.status_message(scan.status)}; "
+        f"found {snippet!r} around section byte {at}", base + at)
+
+
+def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False) -> Any:
+    """Decode a section the way the master does, or raise JSONDecodeError
+    whose offset is ``base_offset`` plus the offset in the section."""
+    scan = _core.scan_json(section)
+    if not scan.ok:
+        raise _error(scan, section, name, base_offset)
+    if scan.features == 0:
+        text = section if isinstance(section, (bytes, str)) else bytes(section)
+    else:
+        text = _core.scan_json(section, convert=True).standard_json
+    hook = list if pairs else None
+    if scan.features & lib.JP_JSON_DEEP:
+        return _loads_iterative(text.decode("utf-8"), pairs)
+    parse_int = _parse_int if scan.features & lib.JP_JSON_BIG_INT else None
+    return json.loads(text, object_pairs_hook=hook, parse_int=parse_int)
+
+
+_TOKEN = re.compile(r'[ \t\r\n]*(?:("(?:[^"\\]|\\.)*")|([\[\]{}:,])|'
+                    r'(-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)|(true|false|null))', re.S)
+_LITERALS = {"true": True, "false": False, "null": None}
+
+
+def _loads_iterative(text: str, pairs: bool) -> Any:
+    """Decode standard JSON (the core's output) without recursion, for
+    nesting deeper than Python's json module can follow."""
+    stack: list = []   # open containers: [container, pending key]
+    root: list = []
+    pos, n = 0, len(text)
+
+    def add(value):
+        if not stack:
+            root.append(value)
+            return
+        top = stack[-1]
+        if isinstance(top[0], list) and top[1] is _NO_KEY:
+            top[0].append(value)
+        else:
+            _store(top, value, pairs)
+
+    while True:
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            break
+        pos = m.end()
+        string, punct, number, frac, exp, literal = m.groups()
+        if string is not None:
+            value = json.loads(string)
+            if stack and stack[-1][1] is _WANT_KEY:
+                stack[-1][1] = value
+            else:
+                add(value)
+        elif number is not None:
+            add(float(number) if frac or exp else _parse_int(number))
+        elif literal is not None:
+            add(_LITERALS[literal])
+        elif punct == "[":
+            stack.append([[], _NO_KEY])
+        elif punct == "{":
+            stack.append([[], _WANT_KEY])
+        elif punct in "]}":
+            container = stack.pop()[0]
+            if punct == "}" and not pairs:
+                container = dict(container)
+            add(container)
+        elif punct == "," and stack and stack[-1][1] is not _NO_KEY:
+            stack[-1][1] = _WANT_KEY
+    return root[0]
+
+
+_NO_KEY = object()
+_WANT_KEY = object()
+
+
+def _store(top: list, value: Any, pairs: bool) -> None:
+    top[0].append((top[1], value))
+    top[1] = None

@@ -1,0 +1,303 @@
+"""JobPack: the Disco job pack as a dataclass, byte-identical to Disco 0.5.
+
+Reading never copies more than it must: ``PackView`` is a header-checked,
+zero-copy view of a pack's four raw sections; ``JobPack.load`` decodes the
+two JSON sections and keeps the job home and job data as views.
+
+Memory-mapped files: ``load(path)`` maps files of MMAP_THRESHOLD bytes or more
+(so a 1 GiB pack loads as fast as a 1 MiB one) and reads smaller ones.  A
+mapped file that another process truncates kills the reader with SIGBUS on
+the next access to the lost pages: do not truncate or rewrite a pack in place
+while a loaded pack or its views are alive (replace it by rename, as
+``dump`` does), or pass ``mmap=False`` to read it into memory instead.
+"""
+import io
+import json
+import mmap as _mmap
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Dict, List, Optional, Tuple, Union
+
+from . import _core, dialect, errors
+
+__all__ = ["JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THRESHOLD"]
+
+VERSION1 = 1
+VERSION2 = 2
+SUPPORTED_VERSIONS = (VERSION1, VERSION2)
+MMAP_THRESHOLD = 1 << 20
+
+Source = Union[str, "os.PathLike[str]", BinaryIO, bytes, bytearray, memoryview]
+
+
+def _read_source(source: Source, use_mmap: Optional[bool]) -> Any:
+    """A bytes-like object with the whole pack, from a path, a binary file
+    object or a bytes-like object (returned as it is)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            return _read_file(f, use_mmap)
+    if hasattr(source, "read"):
+        return _read_file(source, use_mmap)
+    try:
+        return memoryview(source)
+    except TypeError:
+        raise TypeError(f"cannot read a job pack from {type(source).__name__}: pass a path, "
+                        f"a binary file object or a bytes-like object") from None
+
+
+def _read_file(f: BinaryIO, use_mmap: Optional[bool]) -> Any:
+    try:
+        fileno = f.fileno()
+        size = os.fstat(fileno).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        fileno, size = None, None
+    if fileno is not None and size and (use_mmap or (use_mmap is None and size >= MMAP_THRESHOLD)):
+        if hasattr(f, "tell") and f.tell() == 0:
+            return memoryview(_mmap.mmap(fileno, 0, access=_mmap.ACCESS_READ))
+    if hasattr(f, "seek"):
+        try:
+            f.seek(0)
+        except (OSError, io.UnsupportedOperation):
+            pass
+    data = f.read()
+    if isinstance(data, str):
+        raise TypeError("job packs are binary: open the file in binary mode ('rb')")
+    return data
+
+
+@dataclass(frozen=True)
+class PackView:
+    """Zero-copy view of a pack whose header passed the master's checks.
+
+    ``jobdict``, ``jobenvs``, ``jobhome`` and ``jobdata`` are memoryviews of
+    the raw sections; nothing is decoded."""
+
+    header: _core.Header
+    buffer: memoryview = field(repr=False)
+
+    @classmethod
+    def from_buffer(cls, data) -> "PackView":
+        buf = memoryview(data).cast("B") if not isinstance(data, memoryview) else data
+        if buf.ndim != 1 or buf.itemsize != 1:
+            buf = buf.cast("B")
+        header = _core.decode_header(buf)
+        if not header.ok:
+            raise header.error()
+        return cls(header, buf)
+
+    @classmethod
+    def open(cls, source: Source, *, mmap: Optional[bool] = None) -> "PackView":
+        return cls.from_buffer(_read_source(source, mmap))
+
+    @property
+    def version(self) -> int:
+        return self.header.version
+
+    @property
+    def offsets(self) -> Tuple[int, int, int, int]:
+        return self.header.offsets
+
+    def _section(self, i: int) -> memoryview:
+        bounds = self.header.offsets + (len(self.buffer),)
+        return self.buffer[bounds[i]:bounds[i + 1]]
+
+    jobdict = property(lambda self: self._section(0), doc="raw jobdict bytes")
+    jobenvs = property(lambda self: self._section(1), doc="raw jobenvs bytes")
+    jobhome = property(lambda self: self._section(2), doc="raw job home (ZIP) bytes")
+    jobdata = property(lambda self: self._section(3), doc="raw job data bytes")
+
+
+def _encode_json(value: Any, name: str) -> bytes:
+    # Disco's encoding: json.dumps defaults (", " and ": ", ASCII only, keys
+    # in insertion order).  allow_nan=False: the master cannot read NaN.
+    try:
+        return json.dumps(value, allow_nan=False).encode("ascii")
+    except ValueError as e:
+        raise errors.EncodeError(f"{name} cannot be encoded for the master: {e} "
+                                 f"(NaN and Infinity are not JSON the master reads)") from None
+    except TypeError as e:
+        raise errors.EncodeError(f"{name} cannot be encoded as JSON: {e}; "
+                                 f"convert it to dicts, lists, str, int, float, bool or None") from None
+    except RecursionError:
+        raise errors.EncodeError(f"{name} is nested too deeply to encode") from None
+
+
+def _check_writable_version(version: Any) -> int:
+    # Like Disco, any 16-bit version can be written; the master reads 1 and 2.
+    if type(version) is not int or not 0 <= version <= 0xFFFF:
+        raise errors.UnsupportedVersionError(
+            f"cannot write job pack version {version!r}: the header holds a 16-bit version "
+            f"(the master reads versions 1 and 2)", 2)
+    return version
+
+
+def _decode_json_section(section: memoryview, name: str, base: int, master_only: bool) -> Any:
+    """The master's reading of a section; failing that (unless master_only),
+    standard JSON, so that whatever dumps() wrote loads back."""
+    try:
+        return dialect.loads(section, name=name, base_offset=base)
+    except errors.JSONDecodeError:
+        if master_only:
+            raise
+        try:
+            return json.loads(bytes(section), parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            pass
+        raise
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _as_bytes_like(value: Any, name: str) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return value
+    if isinstance(value, str):
+        raise errors.EncodeError(f"{name} must be bytes, not str: encode it first")
+    raise errors.EncodeError(f"{name} must be bytes-like, not {type(value).__name__}")
+
+
+@dataclass
+class JobPack:
+    """A Disco job pack: ``JobPack(version, jobdict, jobenvs, jobhome, jobdata)``.
+
+    A drop-in for ``disco.job.JobPack``: the same constructor, ``dumps()``,
+    ``load()``, ``header()``, ``offsets()`` and class attributes, and the same
+    bytes.  A loaded pack keeps its version and re-dumps to the same bytes
+    when it was written by ``dumps()``."""
+
+    version: int
+    jobdict: Dict[str, Any]
+    jobenvs: Dict[str, str]
+    jobhome: Any = b""
+    jobdata: Any = b""
+
+    MAGIC = 0xD5C0 << 16
+    MAGIC_MASK = 0xFFFF << 16
+    VERSION = VERSION1
+    HEADER_FORMAT = "!IIIII"
+    HEADER_SIZE = _core.HEADER_SIZE
+
+    # -- writing -------------------------------------------------------
+
+    @classmethod
+    def header(cls, offsets, magic: int = MAGIC, version: int = VERSION, **_ignored: Any) -> bytes:
+        """Any 128-byte header, valid or not (for tests and fuzzers)."""
+        offsets = list(offsets)
+        word = magic + version
+        if len(offsets) != 4 or not all(type(o) is int and 0 <= o <= 0xFFFFFFFF for o in offsets):
+            raise errors.EncodeError(f"a header holds four offsets from 0 to 2**32-1, got {offsets!r}")
+        if type(word) is not int or not 0 <= word <= 0xFFFFFFFF:
+            raise errors.EncodeError(f"magic + version must fit in 32 bits, got {word!r}")
+        return _core.write_header(word, offsets)
+
+    def _sections(self) -> List[Any]:
+        _check_writable_version(self.version)
+        return [_encode_json(self.jobdict, "jobdict"), _encode_json(self.jobenvs, "jobenvs"),
+                _as_bytes_like(self.jobhome, "jobhome"), _as_bytes_like(self.jobdata, "jobdata")]
+
+    def _header_for(self, sections: List[Any]) -> bytes:
+        lengths = [memoryview(s).nbytes for s in sections]
+        return _core.layout(self.version, *lengths)
+
+    def dumps(self) -> bytes:
+        """The pack's bytes: exactly what Disco 0.5's ``dumps()`` writes."""
+        sections = self._sections()
+        return b"".join([self._header_for(sections)] + sections)
+
+    def dump(self, target: Union[str, "os.PathLike[str]", BinaryIO]) -> None:
+        """Write the pack to a path (atomically: a temporary file in the same
+        directory, then rename) or to a binary file object, without building
+        the whole pack in memory."""
+        sections = self._sections()
+        parts = [self._header_for(sections)] + sections
+        if not isinstance(target, (str, os.PathLike)):
+            for part in parts:
+                target.write(part)
+            return
+        directory = os.path.dirname(os.path.abspath(target))
+        fd, tmp = tempfile.mkstemp(prefix=".jobpack-", dir=directory)
+        try:
+            # mkstemp makes the file 0600; give it the mode a plain open() would.
+            os.fchmod(fd, _new_file_mode(target))
+            _writev_all(fd, parts)
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            os.replace(tmp, target)
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            os.unlink(tmp)
+            raise
+
+    # -- reading -------------------------------------------------------
+
+    @classmethod
+    def offsets(cls, jobfile: Source, **_ignored: Any) -> List[int]:
+        """The four section offsets, after the master's header checks."""
+        if isinstance(jobfile, (bytes, bytearray, memoryview)):
+            header = _core.decode_header(jobfile)
+        elif isinstance(jobfile, (str, os.PathLike)):
+            with open(jobfile, "rb") as f:
+                header = _core.decode_header(f.read(cls.HEADER_SIZE), os.fstat(f.fileno()).st_size)
+        else:
+            jobfile.seek(0, io.SEEK_END)
+            size = jobfile.tell()
+            jobfile.seek(0)
+            header = _core.decode_header(jobfile.read(cls.HEADER_SIZE), size)
+        if not header.ok:
+            raise header.error()
+        return list(header.offsets)
+
+    @classmethod
+    def loads(cls, data, *, master_only: bool = False) -> "JobPack":
+        """A pack from a bytes-like object.  Job home and job data stay views
+        of ``data`` (memoryviews) until you ask for ``bytes``.
+
+        JSON is read as the master reads it (see ``jobpack.dialect``); JSON
+        the master cannot read but Python's json can (a lone surrogate escape
+        that Disco's own dumps() writes) still loads, unless ``master_only``,
+        which also refuses versions other than 1 and 2.  Use
+        ``jobpack.validate`` for the master's full verdict."""
+        view = PackView.from_buffer(data)
+        if master_only and view.version not in SUPPORTED_VERSIONS:
+            raise errors.UnsupportedVersionError(
+                f"unsupported job pack version {view.version}: the master reads versions 1 and 2", 2)
+        offsets = view.offsets
+        jobdict = _decode_json_section(view.jobdict, "jobdict", offsets[0], master_only)
+        jobenvs = _decode_json_section(view.jobenvs, "jobenvs", offsets[1], master_only)
+        return cls(view.version, jobdict, jobenvs, view.jobhome, view.jobdata)
+
+    @classmethod
+    def load(cls, jobfile: Source, *, mmap: Optional[bool] = None,
+             master_only: bool = False) -> "JobPack":
+        """A pack from a path, a binary file object or a bytes-like object."""
+        return cls.loads(_read_source(jobfile, mmap), master_only=master_only)
+
+    @classmethod
+    def view(cls, source: Source, *, mmap: Optional[bool] = None) -> PackView:
+        """A zero-copy, header-checked view of the four raw sections."""
+        return PackView.open(source, mmap=mmap)
+
+
+def _new_file_mode(target: Any) -> int:
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except OSError:
+        return 0o644
+
+
+def _writev_all(fd: int, parts: List[Any]) -> None:
+    views = [memoryview(p).cast("B") for p in parts if len(p)]
+    while views:
+        written = os.writev(fd, views[:512])
+        while views and written >= views[0].nbytes:
+            written -= views[0].nbytes
+            views.pop(0)
+        if written:
+            views[0] = views[0][written:]

@@ -1,0 +1,282 @@
+"""validate() and jobinfo() against the real master's verdicts, and strict mode."""
+import io
+import json
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import jobpack
+from jobpack import JobPack
+from jobpack.validate import MasterRejection, Problem, jobinfo, validate
+
+VECTORS = Path(__file__).parent / "vectors"
+VERDICTS = [json.loads(line) for line in (VECTORS / "verdicts.jsonl").read_text().splitlines()]
+MASTER_CODES = {"invalid_header", "invalid_prefix", "unsupported_version", "invalid_job_inputs",
+                "invalid_pipeline", "invalid_grouping", "repeated_pipeline_stages",
+                "invalid_job_save_info", "invalid_job_save_results"}
+
+
+def as_verdict_json(value):
+    """jobinfo values as verdicts.jsonl spells them (invalid UTF-8 as hex)."""
+    if isinstance(value, str):
+        raw = value.encode("utf-8", "surrogateescape")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"invalid_utf8_hex": raw.hex()}
+    if isinstance(value, (list, tuple)):
+        return [as_verdict_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_verdict_json(v) for k, v in value.items()}
+    return value
+
+
+def pack_bytes(vector):
+    return (VECTORS / "packs" / vector["file"]).read_bytes()
+
+
+@pytest.mark.parametrize("vector", VERDICTS, ids=[v["file"] for v in VERDICTS])
+def test_verdict_and_code_agree_with_master(vector):
+    problems = validate(pack_bytes(vector))
+    assert (not problems) == vector["master_valid"], problems
+    assert all(isinstance(p, Problem) and not p.beyond_master for p in problems)
+    assert len(problems) <= 1
+    kind = vector["master_error_kind"]
+    if kind and not kind.startswith("payload:"):
+        assert problems[0].code == kind
+    if kind and kind.startswith("payload:"):
+        # Our own codes for the master's crashes never borrow its vocabulary.
+        assert problems[0].code not in MASTER_CODES
+
+
+ACCEPTED = [v for v in VERDICTS if v["master_valid"]]
+
+
+@pytest.mark.parametrize("vector", ACCEPTED, ids=[v["file"] for v in ACCEPTED])
+def test_jobinfo_agrees_with_master(vector):
+    assert as_verdict_json(jobinfo(pack_bytes(vector))) == vector["jobinfo"]
+
+
+def test_agreement_counts():
+    verdicts = codes = 0
+    for vector in VERDICTS:
+        problems = validate(pack_bytes(vector))
+        verdicts += (not problems) == vector["master_valid"]
+        kind = vector["master_error_kind"]
+        codes += not kind or kind.startswith("payload:") or problems[0].code == kind
+    assert (verdicts, codes) == (len(VERDICTS), len(VERDICTS))
+
+
+def test_jobinfo_raises_master_rejection_with_the_problem():
+    rejected = next(v for v in VERDICTS if v["master_error_kind"] == "invalid_prefix")
+    with pytest.raises(MasterRejection) as info:
+        jobinfo(pack_bytes(rejected))
+    assert info.value.problem.code == "invalid_prefix"
+    assert isinstance(info.value, jobpack.JobPackError)
+
+
+def test_validate_accepts_paths_files_and_jobpacks(tmp_path):
+    vector = ACCEPTED[0]
+    data = pack_bytes(vector)
+    path = tmp_path / "x.pack"
+    path.write_bytes(data)
+    assert validate(path) == validate(str(path)) == validate(io.BytesIO(data)) == []
+    assert validate(JobPack.loads(data)) == validate(memoryview(data)) == []
+
+
+# -- building packs for the rule tests ---------------------------------
+
+def home_zip(names=("job/worker.py",), mode=0o100755):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in names:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            zf.writestr(info, b"print('hi')\n")
+    return buf.getvalue()
+
+
+def v2_jobdict(**changes):
+    jobdict = {"prefix": "WordCount", "owner": "alice@host", "worker": "job/worker.py",
+               "pipeline": [["map", "split", False]], "inputs": [[0, 0, ["raw://x"]]],
+               "scheduler": {}, "save_results": False, "save_info": "ddfs"}
+    jobdict.update(changes)
+    for key, value in list(jobdict.items()):
+        if value is DROP:
+            del jobdict[key]
+    return jobdict
+
+
+DROP = object()
+
+
+def raw_pack(jobdict_bytes, jobenvs_bytes=b"{}", home=None, version=2, data=b""):
+    home = home_zip() if home is None else home
+    d, e = jobdict_bytes, jobenvs_bytes
+    offsets = [128, 128 + len(d), 128 + len(d) + len(e), 128 + len(d) + len(e) + len(home)]
+    return JobPack.header(offsets, version=version) + d + e + home + data
+
+
+def make(version=2, jobenvs=None, home=None, **changes):
+    return raw_pack(json.dumps(v2_jobdict(**changes)).encode(), json.dumps(jobenvs or {}).encode(),
+                    home=home, version=version)
+
+
+def codes(data, strict=False):
+    return [p.code for p in validate(data, strict=strict)]
+
+
+def test_clean_pack_passes_strict():
+    assert validate(make(), strict=True) == []
+
+
+@pytest.mark.parametrize("changes, code", [
+    ({"prefix": DROP}, "missing_key:prefix"),
+    ({"worker": DROP}, "missing_key:worker"),
+    ({"owner": DROP}, "missing_key:owner"),
+    ({"prefix": "a.b"}, "invalid_prefix"),
+    ({"prefix": [97, 47]}, "invalid_prefix"),
+    ({"save_info": "s3://x"}, "invalid_job_save_info"),
+    ({"save_info": [100, 100, 102]}, "invalid_job_save_info"),
+    ({"save_results": "yes"}, "invalid_job_save_results"),
+    ({"pipeline": [["map", "split"]]}, "invalid_pipeline"),
+    ({"pipeline": [["map", "split", False], ["map", "group_all", False]]}, "repeated_pipeline_stages"),
+    ({"pipeline": [["map", "bogus", False]]}, "invalid_grouping"),
+    ({"inputs": [[0, 0, "raw://x"]]}, "invalid_job_inputs"),
+    ({"inputs": [[True, 0, ["raw://x"]]]}, "invalid_job_inputs"),
+    ({"pipeline": DROP}, "missing_key:pipeline"),
+    ({"scheduler": "x"}, "scheduler_not_object"),
+    ({"prefix": 5}, "prefix_not_string"),
+])
+def test_master_rules(changes, code):
+    assert codes(make(**changes)) == [code]
+
+
+def test_master_accepts_what_it_does_not_type_check():
+    for changes in ({"worker": None}, {"owner": 5}, {"prefix": []}, {"prefix": ""},
+                    {"scheduler": {"max_cores": "x"}}, {"save_info": [104, 100, 102, 115, [1]]},
+                    {"prefix": ["a", 46.0]}):
+        assert codes(make(**changes)) == [], changes
+
+
+def test_record_fields_fail_in_the_masters_order():
+    # #jobinfo{} fields run in disco.hrl's order: jobenvs, owner, worker,
+    # save_results, save_info; then the prefix characters; then the version.
+    both = make(jobenvs={"A": "1"}, owner=DROP, worker=DROP)
+    assert codes(both) == ["missing_key:owner"]
+    assert codes(make(worker=DROP, save_results=1)) == ["missing_key:worker"]
+    assert codes(make(save_results=1, save_info="x")) == ["invalid_job_save_results"]
+    assert codes(make(save_info="x", prefix="a/b")) == ["invalid_job_save_info"]
+    assert codes(make(prefix="a/b", version=3)) == ["invalid_prefix"]
+    assert codes(make(version=3, pipeline=DROP)) == ["unsupported_version"]
+    bad_envs = raw_pack(json.dumps(v2_jobdict(owner=DROP)).encode(), b'{"A": 1}')
+    assert codes(bad_envs) == ["jobenvs_not_strings"]
+    assert codes(raw_pack(json.dumps(v2_jobdict(prefix=DROP)).encode(), b"[]")) == ["missing_key:prefix"]
+
+
+def test_version1_conversion_and_crashes():
+    v1 = {"prefix": "P", "owner": "o", "worker": "job/worker.py", "scheduler": {"force_remote": True},
+          "input": ["http://h1/a", ["http://h2/b", "http://h3/c"], "dir://n1/x"],
+          "nr_reduces": 4, "map?": True, "reduce?": True, "reduce_shuffle?": True}
+    info = jobinfo(raw_pack(json.dumps(v1).encode(), version=1))
+    assert info["pipeline"] == [["map", "split", False], ["map_shuffle", "group_node", False],
+                                ["reduce", "group_label", False], ["reduce_shuffle", "group_node", False]]
+    assert info["inputs"][1]["replicas"] == [["http://h2/b", "h2"], ["http://h3/c", "h3"]]
+    assert info["inputs"][2] == {"id": 2, "type": "dir", "host": "n1", "url": "dir://n1/x", "labels": []}
+    assert info["schedule"] == {"locality": "remote", "max_cores": 2 ** 31}
+    for change, code in (({"input": "http://x"}, "invalid_v1_input"), ({"input": [5]}, "invalid_v1_input"),
+                         ({"input": [[5.0]]}, "invalid_v1_input"), ({"map?": "yes"}, "invalid_v1_flags"),
+                         ({"reduce_shuffle?": None}, "invalid_v1_flags"), ({"nr_reduces": 1.0,
+                          "reduce_shuffle?": 3}, "invalid_v1_flags")):
+        assert codes(raw_pack(json.dumps({**v1, **change}).encode(), version=1)) == [code], change
+    # nr_reduces = 1 makes reduce_shuffle? irrelevant; an iolist replica is fine.
+    fine = {**v1, "nr_reduces": 1, "reduce_shuffle?": "x", "input": [[[104, "ttp://a"]]]}
+    assert codes(raw_pack(json.dumps(fine).encode(), version=1)) == []
+
+
+# -- strict mode: each check, on a pack the master accepts ------------
+
+def strict_only(data, code):
+    assert validate(data) == [], "the master must accept this pack"
+    found = [p for p in validate(data, strict=True) if p.code == code]
+    assert found and all(p.beyond_master for p in found), validate(data, strict=True)
+    return found[0]
+
+
+def test_strict_worker_missing_from_home():
+    strict_only(make(worker="job/other.py"), "worker_not_in_home")
+
+
+def test_strict_worker_outside_home():
+    strict_only(make(worker="../evil.py"), "worker_path_unsafe")
+    strict_only(make(worker="/usr/bin/evil"), "worker_path_unsafe")
+
+
+def test_strict_zip_traversal():
+    problem = strict_only(make(home=home_zip(("job/worker.py", "../../etc/cron.d/x"))),
+                          "zip_path_traversal")
+    assert "../../etc/cron.d/x" in problem.message
+    strict_only(make(home=home_zip(("job/worker.py", "/etc/passwd"))), "zip_path_traversal")
+
+
+def test_strict_home_not_zip():
+    strict_only(make(home=b"this is not a zip archive"), "jobhome_not_zip")
+
+
+def test_strict_zip_bomb():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("job/worker.py", b"x")
+        zf.writestr("job/bomb", b"\0" * (200 << 20))
+    strict_only(make(home=buf.getvalue()), "zip_bomb")
+
+
+def test_strict_prefix_not_portable():
+    for prefix in ("", "a-b", "a b", "jöb", []):
+        strict_only(make(prefix=prefix), "prefix_not_portable")
+
+
+def test_strict_dialect_only_json():
+    jobdict = json.dumps(v2_jobdict()).encode()
+    trailing = jobdict[:-1] + b", }"
+    problem = strict_only(raw_pack(trailing), "json_dialect_only")
+    assert problem.offset == 128 + trailing.rindex(b"}")
+    strict_only(raw_pack(jobdict.replace(b'"alice@host"', b'"al\\xice"')), "json_dialect_only")
+    strict_only(raw_pack(jobdict.replace(b'{"prefix"', b'{1: 2, "prefix"')), "json_dialect_only")
+    strict_only(raw_pack(jobdict.replace(b"alice", b"al\x01ice")), "json_dialect_only")
+    strict_only(raw_pack(jobdict.replace(b"alice", b"al\xed\xa0\x80ice")), "json_dialect_only")
+
+
+def test_strict_duplicate_keys():
+    jobdict = json.dumps(v2_jobdict()).encode()
+    strict_only(raw_pack(jobdict.replace(b'{"prefix"', b'{"owner": "x", "prefix"')), "duplicate_key")
+    strict_only(raw_pack(jobdict, b'{"A": "1", "A": "2"}'), "duplicate_key")
+
+
+def test_strict_reserved_header_bytes():
+    data = bytearray(make())
+    data[100] = 7
+    assert strict_only(bytes(data), "reserved_bytes_nonzero").offset == 100
+
+
+def test_strict_third_party_shapes_are_explained():
+    found = validate(make(pipeline=[["map", "split"]]), strict=True)
+    assert found[0].code == "invalid_pipeline" and not found[0].beyond_master
+    assert "pipeline_stage_two_elements" in [p.code for p in found if p.beyond_master]
+    found = validate(make(scheduler="local"), strict=True)
+    assert "scheduler_is_string" in [p.code for p in found if p.beyond_master]
+
+
+def test_strict_reports_master_problem_first():
+    problems = validate(make(prefix="a/b", worker="../x"), strict=True)
+    assert problems[0].code == "invalid_prefix" and not problems[0].beyond_master
+    assert any(p.beyond_master for p in problems[1:])
+
+
+def test_header_problem_has_offset():
+    data = make()
+    bad = data[:4] + struct.pack("!I", 129) + data[8:]
+    [problem] = validate(bad)
+    assert problem.code == "invalid_header" and problem.offset == 4

@@ -158,6 +158,7 @@ typedef struct {
     uint16_t gp_flags;
     uint16_t mod_time;
     uint16_t mod_date;
+    uint16_t version_made_by;    /* high byte: host system, 3 = Unix */
 } jp_zip_entry;
 
 typedef struct {

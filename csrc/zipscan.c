@@ -305,6 +305,7 @@ jp_status jp_zip_scan(const uint8_t *buf, size_t len_,
             e.gp_flags = rd16(c + 8);
             e.mod_time = rd16(c + 12);
             e.mod_date = rd16(c + 14);
+            e.version_made_by = made_by;
             entries[i] = e;
         }
         pos = name_off + name_len + extra_len + comment_len;

@@ -56,7 +56,6 @@ FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
 _UTF8_FLAG = 0x800
 _UNIX_HOST = 3
-_CENTRAL_SIZE = 46
 _CHUNK = 1 << 16
 
 BytesLike = Union[bytes, bytearray, memoryview]
@@ -197,18 +196,21 @@ def _decode_name(raw: bytes, gp_flags: int) -> str:
 # instead of one cffi attribute access per field.
 _ENTRY_FIELDS = ("name_offset", "name_len", "flags", "compressed_size",
                  "uncompressed_size", "local_header_offset", "data_offset",
-                 "crc32", "external_attr", "method", "gp_flags", "mod_time", "mod_date")
-_ENTRY_FORMAT = "=QIIQQQQIIHHHH"
+                 "crc32", "external_attr", "method", "gp_flags", "mod_time", "mod_date",
+                 "version_made_by")
+_ENTRY_CODES = "QIIQQQQIIHHHHH"
 _ENTRY_SIZE = ffi.sizeof("jp_zip_entry")
+# The struct's trailing padding, so iter_unpack steps a whole jp_zip_entry.
+_ENTRY_FORMAT = "=" + _ENTRY_CODES + "%dx" % (_ENTRY_SIZE - struct.calcsize("=" + _ENTRY_CODES))
 
 
 def _entry_layout_ok() -> bool:
     offset = 0
-    for field, code in zip(_ENTRY_FIELDS, _ENTRY_FORMAT[1:]):
+    for field, code in zip(_ENTRY_FIELDS, _ENTRY_CODES):
         if ffi.offsetof("jp_zip_entry", field) != offset:
             return False
         offset += struct.calcsize("=" + code)
-    return offset == _ENTRY_SIZE
+    return struct.calcsize(_ENTRY_FORMAT) == _ENTRY_SIZE
 
 
 if not _entry_layout_ok():  # pragma: no cover - a jobpack.h change without this file
@@ -222,12 +224,10 @@ def _entries(buf, length: int) -> Tuple[ZipScan, List[ZipEntry]]:
     out = []
     try:
         for (name_off, name_len, flags, csize, usize, lho, data_off, crc, attr, method,
-             gp, _, _) in struct.iter_unpack(_ENTRY_FORMAT,
+             gp, _, _, made_by) in struct.iter_unpack(_ENTRY_FORMAT,
                                              ffi.buffer(array, count * _ENTRY_SIZE)):
             raw = bytes(data[name_off:name_off + name_len])
-            # jp_zip_entry has no "version made by"; the central header that
-            # holds it starts 46 bytes before the name, its host byte at +5.
-            unix = data[name_off - _CENTRAL_SIZE + 5] == _UNIX_HOST
+            unix = made_by >> 8 == _UNIX_HOST
             entry = new(ZipEntry)
             # Frozen dataclass __init__ costs a setattr per field; this is 3x
             # faster and gives an equal object.

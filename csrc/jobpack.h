@@ -113,7 +113,8 @@ typedef struct {
     uint64_t out_len;         /* bytes written to out */
     uint64_t max_depth;       /* deepest nesting seen */
     uint32_t features;        /* JP_JSON_* bits */
-    int top_type;             /* JP_JSON_OBJECT, ... */
+    int top_type;             /* JP_JSON_OBJECT, ...; 0 before the first token */
+    int status;               /* the jp_status the scan returned */
 } jp_json_result;
 
 /* Scan a section with mochijson2's grammar (SPEC.md, "The master's JSON
@@ -129,6 +130,15 @@ jp_status jp_json_scan(const uint8_t *in, size_t len,
                        uint8_t *scratch, size_t scratch_len,
                        jp_json_result *result);
 size_t jp_json_out_bound(size_t len);
+
+/* Everything loading a pack needs, in one crossing: decode and check the
+ * header, then scan the jobdict and jobenvs (check only) into results[0]
+ * and results[1], each with its own status.  Returns the header's status
+ * if it fails (sections not scanned), else JP_OK.  A section nested deeper
+ * than scratch allows gets JP_ERR_BUFFER_TOO_SMALL in its result. */
+jp_status jp_pack_scan(const uint8_t *buf, size_t len, jp_header *header,
+                       jp_json_result *results,
+                       uint8_t *scratch, size_t scratch_len);
 
 /* ------------------------------------------------------------------ */
 /* ZIP central directory of the job home (zipscan.c)                  */

@@ -477,10 +477,10 @@ enum {
     ST_AFTER        /* after a value: ',' or the closing bracket */
 };
 
-jp_status jp_json_scan(const uint8_t *in, size_t len,
-                       uint8_t *out, size_t out_cap,
-                       uint8_t *scratch, size_t scratch_len,
-                       jp_json_result *result)
+static jp_status scan(const uint8_t *in, size_t len,
+                      uint8_t *out, size_t out_cap,
+                      uint8_t *scratch, size_t scratch_len,
+                      jp_json_result *result)
 {
     scanner s;
     jp_status st;
@@ -591,5 +591,36 @@ jp_status jp_json_scan(const uint8_t *in, size_t len,
     result->out_len = s.olen;
     if (s.overflow)
         return fail(&s, JP_ERR_BUFFER_TOO_SMALL, s.pos);
+    return JP_OK;
+}
+
+jp_status jp_json_scan(const uint8_t *in, size_t len,
+                       uint8_t *out, size_t out_cap,
+                       uint8_t *scratch, size_t scratch_len,
+                       jp_json_result *result)
+{
+    jp_status st = scan(in, len, out, out_cap, scratch, scratch_len, result);
+    result->status = (int)st;
+    return st;
+}
+
+jp_status jp_pack_scan(const uint8_t *buf, size_t len, jp_header *header,
+                       jp_json_result *results,
+                       uint8_t *scratch, size_t scratch_len)
+{
+    jp_status st;
+    int i;
+
+    memset(results, 0, 2 * sizeof *results);
+    results[0].status = results[1].status = JP_ERR_JSON_EMPTY;
+    st = jp_header_decode(buf, len, len, header);
+    if (st != JP_OK)
+        return st;
+    for (i = 0; i < 2; i++) {
+        /* The header check guarantees offsets[i] <= offsets[i+1] <= len. */
+        const uint8_t *section = buf + header->offsets[i];
+        size_t n = header->offsets[i + 1] - header->offsets[i];
+        jp_json_scan(section, n, NULL, 0, scratch, scratch_len, &results[i]);
+    }
     return JP_OK;
 }

@@ -1,7 +1,7 @@
 """Thin typed wrappers over the C core: one C call each, status codes mapped
 to exceptions.  Private: the public modules build on these."""
-from dataclasses import dataclass
-from typing import Optional, Tuple
+import threading
+from typing import Any, NamedTuple, Optional, Tuple
 
 from . import errors
 from ._native import ffi, lib
@@ -36,8 +36,29 @@ def status_name(status: int) -> str:
     return ffi.string(lib.jp_status_name(status)).decode()
 
 
-@dataclass(frozen=True)
-class Header:
+class _Scratch(threading.local):
+    """Per-thread C structs and scratch, reused across calls: allocating
+    them each time costs more than the C work on a small pack.  Per thread
+    because cffi releases the GIL during C calls."""
+
+    def __init__(self):
+        self.header = ffi.new("jp_header *")
+        self.results = ffi.new("jp_json_result[2]")
+        self.bits = ffi.new("uint8_t[]", 4096)
+        self.bits_len = 4096
+
+    def stack(self, section_len: int):
+        need = section_len // 8 + 1
+        if need > self.bits_len:
+            self.bits = ffi.new("uint8_t[]", need)
+            self.bits_len = need
+        return self.bits, self.bits_len
+
+
+_scratch = _Scratch()
+
+
+class Header(NamedTuple):
     """A decoded header: what bytes 0-19 say, and what the checks found."""
 
     magic: int
@@ -73,14 +94,18 @@ class Header:
         return cls(f"{status_message(self.status)}; {found}", self.error_offset)
 
 
-def decode_header(buf, pack_len: Optional[int] = None) -> Header:
-    """Decode and check a header (never raises for a bad one: see .ok)."""
-    cbuf = ffi.from_buffer(buf)
-    out = ffi.new("jp_header *")
-    status = lib.jp_header_decode(cbuf, len(cbuf), len(cbuf) if pack_len is None else pack_len, out)
+def _header(out, status: int) -> Header:
     return Header(out.magic, out.version, tuple(out.offsets), out.length,
                   None if out.reserved_nonzero < 0 else out.reserved_nonzero,
                   status, out.error_offset)
+
+
+def decode_header(buf, pack_len: Optional[int] = None) -> Header:
+    """Decode and check a header (never raises for a bad one: see .ok)."""
+    cbuf = ffi.from_buffer(buf)
+    out = _scratch.header
+    status = lib.jp_header_decode(cbuf, len(cbuf), len(cbuf) if pack_len is None else pack_len, out)
+    return _header(out, status)
 
 
 def layout(version: int, dict_len: int, envs_len: int, home_len: int, data_len: int) -> bytes:
@@ -102,8 +127,7 @@ def write_header(magic_word: int, offsets) -> bytes:
     return ffi.buffer(header)[:]
 
 
-@dataclass(frozen=True)
-class JSONScan:
+class JSONScan(NamedTuple):
     status: int
     error_offset: int
     features: int
@@ -129,16 +153,44 @@ def scan_json(section, convert: bool = False) -> JSONScan:
     also return it rewritten as standard JSON."""
     cin = ffi.from_buffer(section)
     n = len(cin)
-    scratch = ffi.new("uint8_t[]", n // 8 + 1)
-    result = ffi.new("jp_json_result *")
+    bits, bits_len = _scratch.stack(n)
+    result = _scratch.results + 0  # pointer to this thread's first result
     if convert:
         cap = lib.jp_json_out_bound(n)
         out = ffi.new("uint8_t[]", cap)
     else:
         cap, out = 0, ffi.NULL
-    status = lib.jp_json_scan(cin, n, out, cap, scratch, n // 8 + 1, result)
+    status = lib.jp_json_scan(cin, n, out, cap, bits, bits_len, result)
     text = None
     if convert and status == lib.JP_OK:
         text = ffi.buffer(out, result.out_len)[:]
-    return JSONScan(status, result.error_offset, result.features, result.feature_offset,
-                    result.max_depth, result.top_type, text)
+    return _json_scan(result, status, text)
+
+
+def _json_scan(r, status: int, text: Optional[bytes] = None) -> JSONScan:
+    return JSONScan(status, r.error_offset, r.features, r.feature_offset, r.max_depth,
+                    r.top_type, text)
+
+
+def scan_pack(buf) -> Tuple[int, Any, Any]:
+    """Header checks and a check-only scan of both JSON sections, in one C
+    call: (status, jp_header, jp_json_result[2]), the C structs as they are
+    (reading their fields is the caller's choice: each read costs).  The
+    structs are this thread's scratch: read them before the next call."""
+    cbuf = ffi.from_buffer(buf)
+    header, results = _scratch.header, _scratch.results
+    status = lib.jp_pack_scan(cbuf, len(cbuf), header, results, _scratch.bits, _scratch.bits_len)
+    return status, header, results
+
+
+def header_of(out, status: int) -> Header:
+    """A Header from a jp_header struct (see scan_pack)."""
+    return _header(out, status)
+
+
+def json_scan_of(result) -> Optional[JSONScan]:
+    """A JSONScan from a jp_json_result (see scan_pack); None if the section
+    was nested too deep for the shared scratch (scan it with scan_json)."""
+    if result.status == lib.JP_ERR_BUFFER_TOO_SMALL:
+        return None
+    return _json_scan(result, result.status)

@@ -22,7 +22,7 @@ How master values map to Python:
 import decimal
 import json
 import re
-from typing import Any
+from typing import Any, Optional
 
 from . import _core, errors
 from ._native import lib
@@ -74,10 +74,13 @@ def _error(scan: "_core.JSONScan", section: bytes, name: str, base: int) -> erro
         f"found {snippet!r} around section byte {at}", base + at)
 
 
-def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False) -> Any:
+def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False,
+          scan: "Optional[_core.JSONScan]" = None) -> Any:
     """Decode a section the way the master does, or raise JSONDecodeError
-    whose offset is ``base_offset`` plus the offset in the section."""
-    scan = _core.scan_json(section)
+    whose offset is ``base_offset`` plus the offset in the section.  ``scan``
+    is the core's check of this section, when the caller already has it."""
+    if scan is None:
+        scan = _core.scan_json(section)
     if not scan.ok:
         raise _error(scan, section, name, base_offset)
     if scan.features == 0:

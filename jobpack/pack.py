@@ -80,9 +80,7 @@ class PackView:
 
     @classmethod
     def from_buffer(cls, data) -> "PackView":
-        buf = memoryview(data).cast("B") if not isinstance(data, memoryview) else data
-        if buf.ndim != 1 or buf.itemsize != 1:
-            buf = buf.cast("B")
+        buf = _byte_view(data)
         header = _core.decode_header(buf)
         if not header.ok:
             raise header.error()
@@ -110,6 +108,14 @@ class PackView:
     jobdata = property(lambda self: self._section(3), doc="raw job data bytes")
 
 
+def _byte_view(data: Any) -> memoryview:
+    """A flat unsigned-byte memoryview of any bytes-like object."""
+    buf = data if isinstance(data, memoryview) else memoryview(data)
+    if buf.format != "B" or buf.ndim != 1:
+        buf = buf.cast("B")
+    return buf
+
+
 def _encode_json(value: Any, name: str) -> bytes:
     # Disco's encoding: json.dumps defaults (", " and ": ", ASCII only, keys
     # in insertion order).  allow_nan=False: the master cannot read NaN.
@@ -134,11 +140,12 @@ def _check_writable_version(version: Any) -> int:
     return version
 
 
-def _decode_json_section(section: memoryview, name: str, base: int, master_only: bool) -> Any:
+def _decode_json_section(section: memoryview, name: str, base: int, master_only: bool,
+                         scan: Optional[_core.JSONScan]) -> Any:
     """The master's reading of a section; failing that (unless master_only),
     standard JSON, so that whatever dumps() wrote loads back."""
     try:
-        return dialect.loads(section, name=name, base_offset=base)
+        return dialect.loads(section, name=name, base_offset=base, scan=scan)
     except errors.JSONDecodeError:
         if master_only:
             raise
@@ -264,14 +271,26 @@ class JobPack:
         that Disco's own dumps() writes) still loads, unless ``master_only``,
         which also refuses versions other than 1 and 2.  Use
         ``jobpack.validate`` for the master's full verdict."""
-        view = PackView.from_buffer(data)
-        if master_only and view.version not in SUPPORTED_VERSIONS:
+        buf = _byte_view(data)
+        # One C call checks the header and scans both JSON sections.
+        status, header, scans = _core.scan_pack(buf)
+        if status:
+            raise _core.header_of(header, status).error()
+        version = header.version
+        d, e, h, a = header.offsets
+        if master_only and version not in SUPPORTED_VERSIONS:
             raise errors.UnsupportedVersionError(
-                f"unsupported job pack version {view.version}: the master reads versions 1 and 2", 2)
-        offsets = view.offsets
-        jobdict = _decode_json_section(view.jobdict, "jobdict", offsets[0], master_only)
-        jobenvs = _decode_json_section(view.jobenvs, "jobenvs", offsets[1], master_only)
-        return cls(view.version, jobdict, jobenvs, view.jobhome, view.jobdata)
+                f"unsupported job pack version {version}: the master reads versions 1 and 2", 2)
+        dict_scan, envs_scan = scans[0], scans[1]
+        if not (dict_scan.status or dict_scan.features or envs_scan.status or envs_scan.features):
+            # Plain standard JSON (the common case): straight to json.
+            jobdict = json.loads(bytes(buf[d:e]))
+            jobenvs = json.loads(bytes(buf[e:h]))
+        else:
+            dict_scan, envs_scan = _core.json_scan_of(dict_scan), _core.json_scan_of(envs_scan)
+            jobdict = _decode_json_section(buf[d:e], "jobdict", d, master_only, dict_scan)
+            jobenvs = _decode_json_section(buf[e:h], "jobenvs", e, master_only, envs_scan)
+        return cls(version, jobdict, jobenvs, buf[h:a], buf[a:])
 
     @classmethod
     def load(cls, jobfile: Source, *, mmap: Optional[bool] = None,

@@ -59,9 +59,10 @@ class HugeInt:
 
 
 def _parse_int(text: str) -> Any:
-    if len(text) <= 4000:
+    digits = len(text) - text.startswith("-")
+    if digits <= 4000:
         return int(text)
-    if len(text) <= MAX_INT_DIGITS:
+    if digits <= MAX_INT_DIGITS:
         return int(decimal.Decimal(text))
     return HugeInt(text)
 

@@ -11,11 +11,13 @@ the next access to the lost pages: do not truncate or rewrite a pack in place
 while a loaded pack or its views are alive (replace it by rename, as
 ``dump`` does), or pass ``mmap=False`` to read it into memory instead.
 """
+import decimal
 import io
 import json
 import mmap as _mmap
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Dict, List, Optional, Tuple, Union
 
@@ -116,11 +118,59 @@ def _byte_view(data: Any) -> memoryview:
     return buf
 
 
+class _HugeInts:
+    """json.dumps ``default`` that writes long integers as their digits.
+
+    Python's int -> str refuses more than 4300 digits (and is quadratic), so
+    long ints and dialect.HugeInt go out as placeholder strings, replaced by
+    their digits after encoding: the bytes are what Disco's json.dumps writes."""
+
+    def __init__(self):
+        self.texts: Dict[str, str] = {}
+
+    def __call__(self, value: Any) -> str:
+        if isinstance(value, dialect.HugeInt):
+            text = value.text
+        else:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        token = f"\0jobpack-int-{len(self.texts)}\0"
+        self.texts[json.dumps(token)] = text
+        return token
+
+    def substitute(self, encoded: str) -> str:
+        for token, text in self.texts.items():
+            encoded = encoded.replace(token, text)
+        return encoded
+
+
+def _long_ints_as_huge(value: Any) -> Any:
+    """value with ints beyond Python's str() limit wrapped as HugeInt."""
+    if type(value) is int:
+        return dialect.HugeInt(_int_text(value)) if value.bit_length() > 14000 else value
+    if isinstance(value, dict):
+        return {k: _long_ints_as_huge(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_long_ints_as_huge(v) for v in value]
+    return value
+
+
+def _int_text(value: int) -> str:
+    # Decimal formatting of an int is not subject to int_max_str_digits.
+    return format(decimal.Decimal(value), "f")
+
+
 def _encode_json(value: Any, name: str) -> bytes:
     # Disco's encoding: json.dumps defaults (", " and ": ", ASCII only, keys
     # in insertion order).  allow_nan=False: the master cannot read NaN.
+    huge = _HugeInts()
     try:
-        return json.dumps(value, allow_nan=False).encode("ascii")
+        try:
+            encoded = json.dumps(value, allow_nan=False, default=huge)
+        except ValueError as e:
+            if "integer string conversion" not in str(e):
+                raise
+            encoded = json.dumps(_long_ints_as_huge(value), allow_nan=False, default=huge)
+        return huge.substitute(encoded).encode("ascii")
     except ValueError as e:
         raise errors.EncodeError(f"{name} cannot be encoded for the master: {e} "
                                  f"(NaN and Infinity are not JSON the master reads)") from None
@@ -305,10 +355,28 @@ class JobPack:
 
 
 def _new_file_mode(target: Any) -> int:
+    """An existing target's mode, else what open() would give: 0666 & ~umask."""
     try:
         return os.stat(target).st_mode & 0o7777
     except OSError:
-        return 0o644
+        return 0o666 & ~_umask()
+
+
+_umask_lock = threading.Lock()
+
+
+def _umask() -> int:
+    try:  # Linux reports it without changing it, so no race with other threads.
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def _writev_all(fd: int, parts: List[Any]) -> None:

@@ -9,6 +9,7 @@ from .errors import (BadMagicError, BadOffsetsError, DecodeError, EncodeError, H
                      JobPackError, JSONDecodeError, PackTooLargeError, TruncatedError,
                      UnsupportedVersionError, ZipError)
 from .pack import MMAP_THRESHOLD, VERSION1, VERSION2, JobPack, PackView
+from .validate import MasterRejection, Problem, jobinfo, validate
 
 __version__ = "0.1.0"
 
@@ -16,5 +17,5 @@ __all__ = [
     "JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THRESHOLD",
     "JobPackError", "HeaderError", "BadMagicError", "UnsupportedVersionError",
     "BadOffsetsError", "TruncatedError", "DecodeError", "JSONDecodeError", "EncodeError",
-    "PackTooLargeError", "ZipError",
+    "PackTooLargeError", "ZipError", "MasterRejection", "Problem", "validate", "jobinfo",
 ]

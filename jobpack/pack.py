@@ -16,6 +16,7 @@ import io
 import json
 import mmap as _mmap
 import os
+import secrets
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -127,18 +128,23 @@ class _HugeInts:
 
     def __init__(self):
         self.texts: Dict[str, str] = {}
+        # Random, so no string in the value can look like a placeholder
+        # (substitute() also checks each occurs exactly once).
+        self.nonce = secrets.token_hex(16)
 
     def __call__(self, value: Any) -> str:
         if isinstance(value, dialect.HugeInt):
             text = value.text
         else:
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-        token = f"\0jobpack-int-{len(self.texts)}\0"
+        token = f"\0jobpack-int-{self.nonce}-{len(self.texts)}\0"
         self.texts[json.dumps(token)] = text
         return token
 
     def substitute(self, encoded: str) -> str:
         for token, text in self.texts.items():
+            if encoded.count(token) != 1:
+                raise ValueError("integer placeholder collision; encode again")
             encoded = encoded.replace(token, text)
         return encoded
 
@@ -148,7 +154,9 @@ def _long_ints_as_huge(value: Any) -> Any:
     if type(value) is int:
         return dialect.HugeInt(_int_text(value)) if value.bit_length() > 14000 else value
     if isinstance(value, dict):
-        return {k: _long_ints_as_huge(v) for k, v in value.items()}
+        # json.dumps writes an int key as the string of its digits.
+        return {(_int_text(k) if type(k) is int and k.bit_length() > 14000 else k):
+                _long_ints_as_huge(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_long_ints_as_huge(v) for v in value]
     return value

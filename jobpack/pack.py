@@ -13,6 +13,7 @@ while a loaded pack or its views are alive (replace it by rename, as
 """
 import decimal
 import io
+import math
 import json
 import mmap as _mmap
 import os
@@ -208,7 +209,10 @@ def _decode_json_section(section: memoryview, name: str, base: int, master_only:
         if master_only:
             raise
         try:
-            return json.loads(bytes(section), parse_constant=_reject_constant)
+            # Strict UTF-8 (json.loads(bytes) would also guess UTF-16 and
+            # skip a BOM) and finite numbers only: what dumps() can write.
+            return json.loads(bytes(section).decode("utf-8"), parse_constant=_reject_constant,
+                              parse_float=_finite_float)
         except (ValueError, RecursionError):
             pass
         raise
@@ -218,12 +222,27 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise ValueError(f"{text} overflows a double")
+    return value
+
+
 def _as_bytes_like(value: Any, name: str) -> Any:
-    if isinstance(value, (bytes, bytearray, memoryview)):
+    """A section as something b"".join and os.writev take: any buffer of
+    bytes (bytes, bytearray, memoryview, array, mmap...)."""
+    if type(value) is bytes:
         return value
     if isinstance(value, str):
         raise errors.EncodeError(f"{name} must be bytes, not str: encode it first")
-    raise errors.EncodeError(f"{name} must be bytes-like, not {type(value).__name__}")
+    try:
+        view = memoryview(value)
+    except TypeError:
+        raise errors.EncodeError(f"{name} must be bytes-like, not {type(value).__name__}") from None
+    if not view.c_contiguous:
+        return view.tobytes()  # a strided view: its bytes, in order
+    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
 
 
 @dataclass

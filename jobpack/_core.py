@@ -46,6 +46,8 @@ class _Scratch(threading.local):
         self.results = ffi.new("jp_json_result[2]")
         self.bits = ffi.new("uint8_t[]", 4096)
         self.bits_len = 4096
+        # What scan_pack passes, fetched with one thread-local lookup.
+        self.pack_args = (self.header, self.results, self.bits, self.bits_len)
 
     def stack(self, section_len: int):
         need = section_len // 8 + 1
@@ -92,6 +94,15 @@ class Header(NamedTuple):
         }.get(self.status, "")
         cls = _HEADER_ERRORS.get(self.status, errors.HeaderError)
         return cls(f"{status_message(self.status)}; {found}", self.error_offset)
+
+
+def check_header(buf) -> Tuple[int, Any]:
+    """(status, jp_header) for a whole pack in buf: one C call, and no
+    Python objects built (the struct is this thread's scratch)."""
+    cbuf = ffi.from_buffer(buf)
+    out = _scratch.header
+    n = len(cbuf)
+    return lib.jp_header_decode(cbuf, n, n, out), out
 
 
 def _header(out, status: int) -> Header:
@@ -178,9 +189,8 @@ def scan_pack(buf) -> Tuple[int, Any, Any]:
     (reading their fields is the caller's choice: each read costs).  The
     structs are this thread's scratch: read them before the next call."""
     cbuf = ffi.from_buffer(buf)
-    header, results = _scratch.header, _scratch.results
-    status = lib.jp_pack_scan(cbuf, len(cbuf), header, results, _scratch.bits, _scratch.bits_len)
-    return status, header, results
+    header, results, bits, bits_len = _scratch.pack_args
+    return lib.jp_pack_scan(cbuf, len(cbuf), header, results, bits, bits_len), header, results
 
 
 def header_of(out, status: int) -> Header:

@@ -199,23 +199,16 @@ def _check_writable_version(version: Any) -> int:
     return version
 
 
-def _decode_json_section(section: memoryview, name: str, base: int, master_only: bool,
-                         scan: Optional[_core.JSONScan]) -> Any:
-    """The master's reading of a section; failing that (unless master_only),
-    standard JSON, so that whatever dumps() wrote loads back."""
+def _decode_json_section(section: memoryview, name: str, base: int) -> Any:
+    """Standard JSON (what dumps() writes) or, failing that, the master's
+    dialect; the master's error if neither reads it.  Where both read a
+    section they give the same value, so the cheaper one goes first."""
     try:
-        return dialect.loads(section, name=name, base_offset=base, scan=scan)
-    except errors.JSONDecodeError:
-        if master_only:
-            raise
-        try:
-            # Strict UTF-8 (json.loads(bytes) would also guess UTF-16 and
-            # skip a BOM) and finite numbers only: what dumps() can write.
-            return json.loads(bytes(section).decode("utf-8"), parse_constant=_reject_constant,
-                              parse_float=_finite_float)
-        except (ValueError, RecursionError):
-            pass
-        raise
+        return _STANDARD_JSON.decode(bytes(section).decode("utf-8"))
+    except (ValueError, RecursionError):
+        # Not UTF-8, not standard, too deep or too long an int for Python's
+        # json: the master's reading decides.
+        return dialect.loads(section, name=name, base_offset=base)
 
 
 def _reject_constant(name: str) -> Any:
@@ -227,6 +220,11 @@ def _finite_float(text: str) -> float:
     if value in (math.inf, -math.inf):
         raise ValueError(f"{text} overflows a double")
     return value
+
+
+# Standard JSON limited to what dumps() writes: no NaN or Infinity, and no
+# float that overflows (it would load as inf, which dumps() refuses).
+_STANDARD_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def _as_bytes_like(value: Any, name: str) -> Any:
@@ -343,30 +341,38 @@ class JobPack:
         """A pack from a bytes-like object.  Job home and job data stay views
         of ``data`` (memoryviews) until you ask for ``bytes``.
 
-        JSON is read as the master reads it (see ``jobpack.dialect``); JSON
-        the master cannot read but Python's json can (a lone surrogate escape
-        that Disco's own dumps() writes) still loads, unless ``master_only``,
-        which also refuses versions other than 1 and 2.  Use
-        ``jobpack.validate`` for the master's full verdict."""
+        JSON is read as standard JSON or as the master reads it (see
+        ``jobpack.dialect``), so both what the master accepts and what
+        Disco's own dumps() writes load (Disco writes lone surrogates such as
+        "\\ud800", which the master rejects).  ``master_only`` accepts only
+        the master's dialect and versions 1 and 2.  Use ``jobpack.validate``
+        for the master's full verdict."""
         buf = _byte_view(data)
+        if master_only:
+            return cls._loads_master_only(buf)
+        status, header = _core.check_header(buf)
+        if status:
+            raise _core.header_of(header, status).error()
+        d, e, h, a = header.offsets
+        jobdict = _decode_json_section(buf[d:e], "jobdict", d)
+        jobenvs = _decode_json_section(buf[e:h], "jobenvs", e)
+        return cls(header.version, jobdict, jobenvs, buf[h:a], buf[a:])
+
+    @classmethod
+    def _loads_master_only(cls, buf: memoryview) -> "JobPack":
         # One C call checks the header and scans both JSON sections.
         status, header, scans = _core.scan_pack(buf)
         if status:
             raise _core.header_of(header, status).error()
         version = header.version
-        d, e, h, a = header.offsets
-        if master_only and version not in SUPPORTED_VERSIONS:
+        if version not in SUPPORTED_VERSIONS:
             raise errors.UnsupportedVersionError(
                 f"unsupported job pack version {version}: the master reads versions 1 and 2", 2)
-        dict_scan, envs_scan = scans[0], scans[1]
-        if not (dict_scan.status or dict_scan.features or envs_scan.status or envs_scan.features):
-            # Plain standard JSON (the common case): straight to json.
-            jobdict = json.loads(bytes(buf[d:e]))
-            jobenvs = json.loads(bytes(buf[e:h]))
-        else:
-            dict_scan, envs_scan = _core.json_scan_of(dict_scan), _core.json_scan_of(envs_scan)
-            jobdict = _decode_json_section(buf[d:e], "jobdict", d, master_only, dict_scan)
-            jobenvs = _decode_json_section(buf[e:h], "jobenvs", e, master_only, envs_scan)
+        d, e, h, a = header.offsets
+        jobdict = dialect.loads(buf[d:e], name="jobdict", base_offset=d,
+                                scan=_core.json_scan_of(scans[0]))
+        jobenvs = dialect.loads(buf[e:h], name="jobenvs", base_offset=e,
+                                scan=_core.json_scan_of(scans[1]))
         return cls(version, jobdict, jobenvs, buf[h:a], buf[a:])
 
     @classmethod

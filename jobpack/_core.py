@@ -44,6 +44,8 @@ class _Scratch(threading.local):
     def __init__(self):
         self.header = ffi.new("jp_header *")
         self.results = ffi.new("jp_json_result[2]")
+        self.header_bytes = ffi.new("uint8_t[128]")
+        self.header_view = ffi.buffer(self.header_bytes)
         self.bits = ffi.new("uint8_t[]", 4096)
         self.bits_len = 4096
         # What scan_pack passes, fetched with one thread-local lookup.
@@ -121,15 +123,15 @@ def decode_header(buf, pack_len: Optional[int] = None) -> Header:
 
 def layout(version: int, dict_len: int, envs_len: int, home_len: int, data_len: int) -> bytes:
     """The 128-byte header for four sections of these lengths."""
-    header = ffi.new("uint8_t[128]")
-    out = ffi.new("jp_header *")
-    status = lib.jp_layout(version, dict_len, envs_len, home_len, data_len, header, out)
+    scratch = _scratch
+    out = scratch.header
+    status = lib.jp_layout(version, dict_len, envs_len, home_len, data_len, scratch.header_bytes, out)
     if status != lib.JP_OK:
         total = HEADER_SIZE + dict_len + envs_len + home_len + data_len
         raise errors.PackTooLargeError(
             f"a pack of {total} bytes is too large: offsets are 32-bit, so a pack must be "
             f"under 4 GiB; move bulk data out of jobdata and jobhome", out.error_offset)
-    return ffi.buffer(header)[:]
+    return scratch.header_view[:]
 
 
 def write_header(magic_word: int, offsets) -> bytes:

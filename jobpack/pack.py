@@ -129,15 +129,17 @@ class _HugeInts:
 
     def __init__(self):
         self.texts: Dict[str, str] = {}
-        # Random, so no string in the value can look like a placeholder
-        # (substitute() also checks each occurs exactly once).
-        self.nonce = secrets.token_hex(16)
+        self.nonce = ""
 
     def __call__(self, value: Any) -> str:
         if isinstance(value, dialect.HugeInt):
             text = value.text
         else:
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        if not self.nonce:
+            # Random, so no string in the value can look like a placeholder
+            # (substitute() also checks each occurs exactly once).
+            self.nonce = secrets.token_hex(16)
         token = f"\0jobpack-int-{self.nonce}-{len(self.texts)}\0"
         self.texts[json.dumps(token)] = text
         return token
@@ -168,26 +170,41 @@ def _int_text(value: int) -> str:
     return format(decimal.Decimal(value), "f")
 
 
+# Disco's encoding is json.dumps' defaults (", " and ": ", ASCII only, keys in
+# insertion order); allow_nan=False because the master cannot read NaN.  One
+# shared encoder: json.dumps with any option builds a new one per call.
+_ENCODER = json.JSONEncoder(allow_nan=False)
+
+
 def _encode_json(value: Any, name: str) -> bytes:
-    # Disco's encoding: json.dumps defaults (", " and ": ", ASCII only, keys
-    # in insertion order).  allow_nan=False: the master cannot read NaN.
-    huge = _HugeInts()
     try:
         try:
-            encoded = json.dumps(value, allow_nan=False, default=huge)
-        except ValueError as e:
-            if "integer string conversion" not in str(e):
-                raise
-            encoded = json.dumps(_long_ints_as_huge(value), allow_nan=False, default=huge)
-        return huge.substitute(encoded).encode("ascii")
+            encoded = _ENCODER.encode(value)
+        except (TypeError, ValueError):
+            encoded = _encode_with_long_ints(value)  # or the same error again
+        return encoded.encode("ascii")
     except ValueError as e:
-        raise errors.EncodeError(f"{name} cannot be encoded for the master: {e} "
-                                 f"(NaN and Infinity are not JSON the master reads)") from None
+        hint = (" (NaN and Infinity are not JSON the master reads)"
+                if "Out of range float" in str(e) else "")
+        raise errors.EncodeError(f"{name} cannot be encoded for the master: {e}{hint}") from None
     except TypeError as e:
         raise errors.EncodeError(f"{name} cannot be encoded as JSON: {e}; "
                                  f"convert it to dicts, lists, str, int, float, bool or None") from None
     except RecursionError:
         raise errors.EncodeError(f"{name} is nested too deeply to encode") from None
+
+
+def _encode_with_long_ints(value: Any) -> str:
+    """The slow path: ints over str()'s 4300-digit limit and HugeInt."""
+    huge = _HugeInts()
+    encoder = json.JSONEncoder(allow_nan=False, default=huge)
+    try:
+        encoded = encoder.encode(value)
+    except ValueError as e:
+        if "integer string conversion" not in str(e):
+            raise
+        encoded = encoder.encode(_long_ints_as_huge(value))
+    return huge.substitute(encoded)
 
 
 def _check_writable_version(version: Any) -> int:

@@ -105,7 +105,7 @@ def _loads_iterative(text: str, pairs: bool) -> Any:
     nesting deeper than Python's json module can follow."""
     stack: list = []   # open containers: [container, pending key]
     root: list = []
-    pos, n = 0, len(text)
+    pos = 0
 
     def add(value):
         if not stack:

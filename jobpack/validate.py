@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import _core, dialect, errors, home
 from ._native import lib
-from .pack import JobPack, PackView, Source, _read_source
+from .pack import JobPack, PackView, _read_source
 
 __all__ = ["Problem", "validate", "jobinfo", "MasterRejection"]
 

@@ -39,10 +39,15 @@ jp_status jp_header_decode(const uint8_t *buf, size_t buf_len,
     }
     for (i = 1; i < fields; i++)
         out->offsets[i - 1] = read_be32(buf + 4 * i);
-    for (i = HEADER_FIELDS_SIZE; i < len && i < HEADER_SIZE; i++) {
-        if (buf[i] != 0) {
+    /* Reserved bytes: one memcmp (vectorised) for the common all-zero case,
+     * a byte loop only to locate the first non-zero one. */
+    if (len > HEADER_FIELDS_SIZE) {
+        static const uint8_t zeros[HEADER_SIZE - HEADER_FIELDS_SIZE];
+        size_t n = (len < HEADER_SIZE ? len : HEADER_SIZE) - HEADER_FIELDS_SIZE;
+        if (memcmp(buf + HEADER_FIELDS_SIZE, zeros, n) != 0) {
+            for (i = HEADER_FIELDS_SIZE; buf[i] == 0; i++)
+                ;
             out->reserved_nonzero = (int64_t)i;
-            break;
         }
     }
 

@@ -1,5 +1,6 @@
 """Thin typed wrappers over the C core: one C call each, status codes mapped
 to exceptions.  Private: the public modules build on these."""
+import struct
 import threading
 from typing import Any, NamedTuple, Optional, Tuple
 
@@ -46,17 +47,24 @@ class _Scratch(threading.local):
         self.results = ffi.new("jp_json_result[2]")
         self.header_bytes = ffi.new("uint8_t[128]")
         self.header_view = ffi.buffer(self.header_bytes)
+        # Reading a struct through one struct.unpack of its bytes is several
+        # times cheaper than reading its cdata fields one by one.
+        self.header_raw = ffi.buffer(self.header)
+        self.results_raw = ffi.buffer(self.results)
         self.bits = ffi.new("uint8_t[]", 4096)
         self.bits_len = 4096
-        # What scan_pack passes, fetched with one thread-local lookup.
+        # What the wrappers need, fetched with one thread-local lookup.
         self.pack_args = (self.header, self.results, self.bits, self.bits_len)
+        self.header_args = (self.header, self.header_raw)
+        self.json_args = (self.results, self.results_raw, self.bits, self.bits_len)
 
-    def stack(self, section_len: int):
+    def grow_stack(self, section_len: int) -> None:
         need = section_len // 8 + 1
         if need > self.bits_len:
             self.bits = ffi.new("uint8_t[]", need)
             self.bits_len = need
-        return self.bits, self.bits_len
+            self.pack_args = (self.header, self.results, self.bits, self.bits_len)
+            self.json_args = (self.results, self.results_raw, self.bits, self.bits_len)
 
 
 _scratch = _Scratch()
@@ -107,18 +115,38 @@ def check_header(buf) -> Tuple[int, Any]:
     return lib.jp_header_decode(cbuf, n, n, out), out
 
 
+_HEADER_LAYOUT = struct.Struct("=IHH4IQQq")   # jp_header, field by field
+_RESULT_LAYOUT = struct.Struct("=QQQQIii4x")  # jp_json_result
+_new_header = tuple.__new__
+if (_HEADER_LAYOUT.size, _RESULT_LAYOUT.size) != (ffi.sizeof("jp_header"),
+                                                  ffi.sizeof("jp_json_result")):
+    raise ImportError("jp_header or jp_json_result changed in jobpack.h: update the "
+                      "struct layouts in jobpack/_core.py")
+
+
+def _header_from(raw, status: int) -> Header:
+    (_, magic, version, d, e, h, a, length, error_offset,
+     reserved) = _HEADER_LAYOUT.unpack(raw)
+    return _new_header(Header, (magic, version, (d, e, h, a), length,
+                                None if reserved < 0 else reserved, status, error_offset))
+
+
 def _header(out, status: int) -> Header:
-    return Header(out.magic, out.version, tuple(out.offsets), out.length,
-                  None if out.reserved_nonzero < 0 else out.reserved_nonzero,
-                  status, out.error_offset)
+    return _header_from(ffi.buffer(out), status)
+
+
+def _as_c_buffer(buf):
+    # bytes go to C as they are; other buffers through from_buffer.
+    return buf if type(buf) is bytes else ffi.from_buffer(buf)
 
 
 def decode_header(buf, pack_len: Optional[int] = None) -> Header:
     """Decode and check a header (never raises for a bad one: see .ok)."""
-    cbuf = ffi.from_buffer(buf)
-    out = _scratch.header
-    status = lib.jp_header_decode(cbuf, len(cbuf), len(cbuf) if pack_len is None else pack_len, out)
-    return _header(out, status)
+    cbuf = _as_c_buffer(buf)
+    out, raw = _scratch.header_args
+    n = len(buf) if type(buf) is bytes else len(cbuf)
+    status = lib.jp_header_decode(cbuf, n, n if pack_len is None else pack_len, out)
+    return _header_from(raw, status)
 
 
 def layout(version: int, dict_len: int, envs_len: int, home_len: int, data_len: int) -> bytes:
@@ -164,25 +192,31 @@ class JSONScan(NamedTuple):
 def scan_json(section, convert: bool = False) -> JSONScan:
     """Check a section against the master's JSON grammar; with convert,
     also return it rewritten as standard JSON."""
-    cin = ffi.from_buffer(section)
-    n = len(cin)
-    bits, bits_len = _scratch.stack(n)
-    result = _scratch.results + 0  # pointer to this thread's first result
+    cin = _as_c_buffer(section)
+    n = len(section) if type(section) is bytes else len(cin)
+    scratch = _scratch
+    if n // 8 + 1 > scratch.bits_len:
+        scratch.grow_stack(n)
+    results, raw, bits, bits_len = scratch.json_args
     if convert:
         cap = lib.jp_json_out_bound(n)
         out = ffi.new("uint8_t[]", cap)
     else:
         cap, out = 0, ffi.NULL
-    status = lib.jp_json_scan(cin, n, out, cap, bits, bits_len, result)
-    text = None
-    if convert and status == lib.JP_OK:
-        text = ffi.buffer(out, result.out_len)[:]
-    return _json_scan(result, status, text)
+    status = lib.jp_json_scan(cin, n, out, cap, bits, bits_len, results)
+    return _json_scan_from(raw, status, convert, out)
 
 
-def _json_scan(r, status: int, text: Optional[bytes] = None) -> JSONScan:
-    return JSONScan(status, r.error_offset, r.features, r.feature_offset, r.max_depth,
-                    r.top_type, text)
+def _json_scan_from(raw, status: int, convert: bool = False, out=None) -> JSONScan:
+    (error_offset, feature_offset, out_len, max_depth, features, top_type,
+     _) = _RESULT_LAYOUT.unpack_from(raw)
+    text = ffi.buffer(out, out_len)[:] if convert and status == lib.JP_OK else None
+    return tuple.__new__(JSONScan, (status, error_offset, features, feature_offset,
+                                    max_depth, top_type, text))
+
+
+def _json_scan(r, status: int) -> JSONScan:
+    return _json_scan_from(ffi.buffer(ffi.addressof(r)), status)
 
 
 def scan_pack(buf) -> Tuple[int, Any, Any]:

@@ -38,8 +38,12 @@ def _read_source(source: Source, use_mmap: Optional[bool]) -> Any:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return source
     if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as f:
-            return _read_file(f, use_mmap)
+        # Unbuffered: one fstat and one read (or a map), nothing else.
+        with open(source, "rb", buffering=0) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size and (use_mmap or (use_mmap is None and size >= MMAP_THRESHOLD)):
+                return memoryview(_mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_READ))
+            return f.readall()
     if hasattr(source, "read"):
         return _read_file(source, use_mmap)
     try:
@@ -177,18 +181,20 @@ class JobPack:
         return _core.write_header(word, offsets)
 
     def _sections(self) -> List[Any]:
+        """The four sections, each bytes or a flat byte memoryview (so len()
+        is its size in bytes)."""
         _check_writable_version(self.version)
         return [encode_section(self.jobdict, "jobdict"), encode_section(self.jobenvs, "jobenvs"),
                 _as_bytes_like(self.jobhome, "jobhome"), _as_bytes_like(self.jobdata, "jobdata")]
 
     def _header_for(self, sections: List[Any]) -> bytes:
-        lengths = [memoryview(s).nbytes for s in sections]
-        return _core.layout(self.version, *lengths)
+        d, e, h, a = sections
+        return _core.layout(self.version, len(d), len(e), len(h), len(a))
 
     def dumps(self) -> bytes:
         """The pack's bytes: exactly what Disco 0.5's ``dumps()`` writes."""
-        sections = self._sections()
-        return b"".join([self._header_for(sections)] + sections)
+        d, e, h, a = sections = self._sections()
+        return b"".join((self._header_for(sections), d, e, h, a))
 
     def dump(self, target: Union[str, "os.PathLike[str]", BinaryIO]) -> None:
         """Write the pack to a path (atomically: a temporary file in the same

@@ -1,0 +1,148 @@
+#!/usr/bin/env python
+"""Instruction counts per call (callgrind) for the CPU-bound cases of run.py.
+
+Wall-clock ratios on a shared, noisy machine wander by 10-30 %; instruction
+counts do not.  This runs one Python process under
+``valgrind --tool=callgrind`` per case; inside it, ``callgrind_control -d``
+dumps the counters between variants, so each variant's count is read from
+its own dump (minus the cost of an empty dump, measured the same way).
+
+    python bench/icount.py                 # all cases (several minutes)
+    python bench/icount.py dumps_1k header # some cases
+    python bench/icount.py --keep DIR      # keep the callgrind files, for
+                                           # callgrind_annotate DIR/cg.<case>.<pid>.<n>
+
+Instructions are not time (memory traffic and syscalls do not show), so
+this is for the small, CPU-bound cases only; run.py stays the judge.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+KiB, MiB = 1 << 10, 1 << 20
+
+
+def _cases():
+    """case -> (calls, {variant: fn}); ours first."""
+    import baselines as B
+    from jobpack import JobPack, _core, dialect
+    from run import _jobdict_of, _jobenvs_of, make_packs, small_home
+
+    out = {}
+    for label, n in (("dumps_1k", KiB), ("dumps_16k", 16 * KiB)):
+        ours, disco, best, ref = make_packs(n)
+        header = ref[:128]
+        jd, je, home, data = ours.jobdict, ours.jobenvs, ours.jobhome, ours.jobdata
+        out[label] = (2000, {"ours": ours.dumps, "best": best.dumps, "disco": disco.dumps,
+                             "floor": lambda header=header, jd=jd, je=je, home=home, data=data:
+                             B.floor_dumps(header, jd, je, home, data)})
+    _, _, _, ref = make_packs(KiB)
+    out["header"] = (20000, {"ours": lambda: _core.decode_header(ref),
+                             "py": lambda: B.BestPack.decode_header(ref, len(ref))})
+    for label, make, pairs, size, calls in (
+            ("dialect_jobdict_1k", _jobdict_of, False, KiB, 2000),
+            ("dialect_jobenvs_1k", _jobenvs_of, True, KiB, 2000),
+            ("dialect_jobdict_1m", _jobdict_of, False, MiB, 3),
+            ("dialect_jobenvs_1m", _jobenvs_of, True, MiB, 3)):
+        text = make(size)
+        hook = list if pairs else None
+        out[label] = (calls, {
+            "ours": lambda text=text, pairs=pairs: dialect.loads(text, pairs=pairs),
+            "json.loads": lambda text=text, hook=hook: json.loads(text, object_pairs_hook=hook),
+            "scan only": lambda text=text: _core.scan_json(text)})
+    pack = JobPack(2, B.example_jobdict(n_inputs=8), B.EXAMPLE_JOBENVS, small_home(),
+                   b"\x80\x04" + b"w" * 2046).dumps()
+    out["loads_small"] = (2000, {"ours": lambda: JobPack.loads(pack),
+                                 "best": lambda: B.BestPack.loads(pack)})
+    return out
+
+
+def child(case: str, out_dir: str) -> None:
+    """Runs under callgrind: dump counters around each variant."""
+    calls, variants = _cases()[case]
+    pid = str(os.getpid())
+
+    def dump(label):
+        subprocess.run(["callgrind_control", "-d", label, pid], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    for fn in variants.values():  # warm up
+        fn()
+    dump("setup")
+    dump("empty")
+    for name, fn in variants.items():
+        for _ in range(calls):
+            fn()
+        dump(f"variant {name}")
+    with open(os.path.join(out_dir, f"{case}.meta.json"), "w") as f:
+        json.dump({"calls": calls, "variants": list(variants)}, f)
+
+
+def run_case(case: str, out_dir: str) -> dict:
+    prefix = os.path.join(out_dir, f"cg.{case}")
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.%p",
+           sys.executable, os.path.abspath(__file__), "--child", case, out_dir]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.path.join(out_dir, f"{case}.meta.json")) as f:
+        meta = json.load(f)
+    totals = {}
+    for path in glob.glob(prefix + ".*"):
+        with open(path) as f:
+            text = f.read(1 << 16)
+        trigger = re.search(r"^desc: Trigger: dump (.*)$", text, re.M)
+        total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+        if trigger and total:
+            totals[trigger.group(1)] = int(total.group(1))
+    empty = totals["empty"]
+    per_call = {name: (totals[f"variant {name}"] - empty) / meta["calls"] for name in meta["variants"]}
+    return {"calls": meta["calls"], "instructions_per_call": per_call}
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3])
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("cases", nargs="*")
+    ap.add_argument("--keep", metavar="DIR", help="keep the callgrind output files in DIR")
+    ap.add_argument("--json", metavar="PATH")
+    args = ap.parse_args()
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("valgrind (callgrind) is not installed: nothing to count")
+        return 0
+    names = list(_cases())
+    for c in args.cases:
+        if c not in names:
+            ap.error(f"unknown case {c!r}: choose from {', '.join(names)}")
+    out_dir = args.keep or tempfile.mkdtemp(prefix="jobpack-icount-")
+    os.makedirs(out_dir, exist_ok=True)
+    results = {}
+    try:
+        print(f"{'case':22s} {'variant':12s} {'instr/call':>14s} {'ours/this':>10s}")
+        for case in args.cases or names:
+            r = run_case(case, out_dir)
+            results[case] = r
+            per = r["instructions_per_call"]
+            ours = per["ours"]
+            for name, n in per.items():
+                print(f"{case:22s} {name:12s} {n:14,.0f} {ours / n:10.3f}", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(out_dir, ignore_errors=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -94,9 +94,12 @@ static const uint8_t copies_as_is[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+/* mochijson2's whitespace: space, tab, CR, LF (not FF, VT or NBSP). */
+static const uint8_t is_ws_byte[256] = {['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [' '] = 1};
+
 static inline int is_ws(uint8_t c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    return is_ws_byte[c];
 }
 
 static inline void skip_ws(scanner *s)

@@ -80,7 +80,86 @@ def encode_section(value: Any, name: str) -> bytes:
         raise errors.EncodeError(f"{name} cannot be encoded as JSON: {e}; "
                                  f"convert it to dicts, lists, str, int, float, bool or None") from None
     except RecursionError:
-        raise errors.EncodeError(f"{name} is nested too deeply to encode") from None
+        return _encode_iterative(value).encode("ascii")
+
+
+def _encode_iterative(value: Any) -> str:
+    """json.dumps(value) with Disco's defaults, without recursion: for
+    nesting deeper than the json module's encoder follows (the master and
+    loads() read any depth).  Same bytes as json.dumps where both work."""
+    out: list = []
+    # Work items: a value to encode, or a literal string to emit.  active
+    # holds the ids of the containers being written (circular references).
+    stack: list = [(value, None)]
+    active: set = set()
+    while stack:
+        item, done = stack.pop()
+        if done is not None:        # a container is finished
+            out.append(item)
+            active.discard(done)
+            continue
+        if isinstance(item, str):
+            out.append(_encode_string(item))
+        elif item is None:
+            out.append("null")
+        elif item is True:
+            out.append("true")
+        elif item is False:
+            out.append("false")
+        elif isinstance(item, int):
+            out.append(int.__repr__(item) if item.bit_length() <= 14000 else _int_text(item))
+        elif isinstance(item, float):
+            out.append(_float_text(item))
+        elif isinstance(item, dialect.HugeInt):
+            out.append(item.text)
+        elif isinstance(item, (list, tuple, dict)):
+            if id(item) in active:
+                raise ValueError("Circular reference detected")
+            active.add(id(item))
+            is_dict = isinstance(item, dict)
+            parts: list = [("}" if is_dict else "]", id(item))]
+            members = list(item.items()) if is_dict else list(item)
+            for i in range(len(members) - 1, -1, -1):
+                if is_dict:
+                    key, child = members[i]
+                    parts.append((child, None))
+                    parts.append((("" if i == 0 else ", ") + _encode_string(_key_text(key)) + ": ",
+                                  -1))
+                else:
+                    parts.append((members[i], None))
+                    if i:
+                        parts.append((", ", -1))
+            parts.append(("{" if is_dict else "[", -1))
+            stack.extend(parts)
+        else:
+            raise TypeError(f"Object of type {type(item).__name__} is not JSON serializable")
+    return "".join(out)
+
+
+_encode_string = json.encoder.encode_basestring_ascii
+
+
+def _float_text(value: float) -> str:
+    if value != value or value in (math.inf, -math.inf):
+        raise ValueError("Out of range float values are not JSON compliant: " + repr(value))
+    return float.__repr__(value)
+
+
+def _key_text(key: Any) -> str:
+    """A dict key as json.dumps writes it (before quoting)."""
+    if isinstance(key, str):
+        return key
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key) if key.bit_length() <= 14000 else _int_text(key)
+    if isinstance(key, float):
+        return _float_text(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def _encode_with_long_ints(value: Any) -> str:

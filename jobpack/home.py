@@ -272,9 +272,11 @@ def contains(zip_bytes: BytesLike, name: str) -> bool:
         for raw in candidates:
             index = lib.jp_zip_find(buf, length, array, count, raw, len(raw))
             if index >= 0:
-                e = array[index]
-                if _decode_name(raw, int(e.gp_flags)) == name:
+                if _decode_name(raw, int(array[index].gp_flags)) == name:
                     return True
+                # The first entry with these bytes decodes to another name;
+                # a later one with other flags may not (rare: list them all).
+                return any(e.name == name for e in entries(zip_bytes))
     return False
 
 

@@ -137,7 +137,10 @@ def _as_text(x: Any) -> Any:
 
 
 def _describe(x: Any) -> str:
-    text = repr(x)
+    try:
+        text = repr(x)
+    except RecursionError:  # the master reads any depth; repr does not
+        return f"a deeply nested {type(x).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

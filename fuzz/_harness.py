@@ -1,0 +1,193 @@
+"""Shared runner of the atheris harnesses (fuzz/fuzz_*.py).
+
+A harness defines ``test_one_input(data: bytes)`` and calls ``main``:
+
+    python fuzz/fuzz_loads.py fuzz/corpus/pack -max_total_time=600   # atheris
+    python fuzz/fuzz_loads.py --replay fuzz/corpus/pack crash-1234     # replay files
+    python fuzz/fuzz_loads.py -runs=3000 fuzz/corpus/pack             # atheris, or
+                                                   # the pure-Python mutator without it
+
+With atheris installed, every argument goes to libFuzzer (``-runs``,
+``-max_total_time``, corpus directories, ``-artifact_prefix`` ...), and
+``jobpack`` is imported with atheris' coverage instrumentation.  Without it
+(or with ``--no-atheris``), ``-runs=N`` replays the corpus and then runs N
+inputs made by a small seeded mutator (bit flips, byte runs, splices,
+u32 offsets, JSON tokens), which is what the CI smoke uses when atheris is
+not installed.  ``--replay`` only runs the given files and directories.
+
+An input fails when the harness raises anything: the failing input is
+written to ``crash-<sha1>`` (in ``-artifact_prefix`` or the current
+directory), and the process exits with status 1 after printing the input's
+name and the traceback.
+"""
+import hashlib
+import importlib
+import importlib.util
+import os
+import random
+import struct
+import sys
+import time
+import traceback
+from typing import Callable, List
+
+TestOneInput = Callable[[bytes], None]
+
+
+def import_instrumented():
+    """Import jobpack, under atheris' instrumentation when it is available
+    and we are going to fuzz with it."""
+    modules = ("jobpack", "jobpack.validate", "jobpack.home")
+    if _use_atheris(sys.argv):
+        import atheris
+        with atheris.instrument_imports(include=["jobpack"]):
+            for name in modules:
+                importlib.import_module(name)
+    for name in modules:
+        importlib.import_module(name)
+
+
+def same_json(a, b) -> bool:
+    """a == b for decoded JSON, without recursion (packs nest thousands of
+    levels deep) and stricter than ==: true is not 1, 1 is not 1.0."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, dict):
+            if list(x) != list(y):
+                return False
+            stack.extend((x[k], y[k]) for k in x)
+        elif isinstance(x, (list, tuple)):
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y))
+        elif x != y:
+            return False
+    return True
+
+
+def same_pack(p, q) -> bool:
+    """JobPack equality by same_json: version, both JSON sections (keys in
+    the same order), job home and job data bytes."""
+    return (p.version == q.version and same_json(p.jobdict, q.jobdict)
+            and same_json(p.jobenvs, q.jobenvs) and bytes(p.jobhome) == bytes(q.jobhome)
+            and bytes(p.jobdata) == bytes(q.jobdata))
+
+
+def _use_atheris(argv: List[str]) -> bool:
+    if "--replay" in argv or "--no-atheris" in argv:
+        return False
+    return importlib.util.find_spec("atheris") is not None
+
+
+def _files(paths: List[str]) -> List[str]:
+    found = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, names in os.walk(path):
+                dirs.sort()
+                found += [os.path.join(root, n) for n in sorted(names) if not n.startswith(".")]
+        elif os.path.exists(path):
+            found.append(path)
+        else:
+            raise SystemExit(f"no such file or directory: {path}")
+    return found
+
+
+def _run_one(test: TestOneInput, data: bytes, name: str, artifact_prefix: str) -> None:
+    try:
+        test(data)
+    except BaseException:
+        artifact = f"{artifact_prefix}crash-{hashlib.sha1(data).hexdigest()}"
+        with open(artifact, "wb") as f:
+            f.write(data)
+        sys.stderr.write(f"\n=== failure on {name} ({len(data)} bytes), saved as {artifact}\n")
+        traceback.print_exc()
+        sys.exit(1)
+
+
+_TOKENS = [b"{", b"}", b"[", b"]", b":", b",", b'"', b"\\u", b"\\ud800", b"1e400", b"NaN", b"-",
+           b"true", b"null", b"\xed\xa0\x80", b"\xff", b"PK\x05\x06", b"PK\x01\x02", b"PK\x03\x04",
+           b'"prefix": ', b'"pipeline": ', b'"inputs": ', b'"worker": ', b"[" * 600, b"9" * 4500]
+
+
+def _mutate(rng: random.Random, data: bytes, pool: List[bytes]) -> bytes:
+    buf = bytearray(data)
+    for _ in range(rng.choice((1, 1, 2, 3, 5))):
+        op = rng.randrange(9)
+        at = rng.randrange(len(buf) + 1)
+        if len(buf) > 160 and rng.random() < 0.8:   # mostly past the header
+            at = rng.randrange(128, len(buf) + 1)
+        if op == 0 and buf:                      # flip a bit
+            i = rng.randrange(len(buf))
+            buf[i] ^= 1 << rng.randrange(8)
+        elif op == 1 and buf:                    # a random byte
+            buf[rng.randrange(len(buf))] = rng.randrange(256)
+        elif op == 2:                            # delete a run
+            del buf[at:at + rng.randint(1, 64)]
+        elif op == 3:                            # insert random bytes
+            buf[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        elif op == 4:                            # insert a token
+            buf[at:at] = rng.choice(_TOKENS)
+        elif op == 5 and len(buf) >= 20:         # a header field
+            field = rng.randrange(5) * 4
+            value = rng.choice((0, 128, 129, len(buf), len(buf) + 1, 0xFFFFFFFF,
+                                rng.randrange(len(buf) + 1), 0xD5C00000 | rng.randrange(4)))
+            buf[field:field + 4] = struct.pack("!I", value)
+        elif op == 6 and pool:                   # splice with another input
+            other = rng.choice(pool)
+            j = rng.randrange(len(other) + 1)
+            buf[at:] = other[j:j + rng.randint(0, 256)]
+        elif op == 7:                            # truncate
+            del buf[at:]
+        elif op == 8 and buf:                    # duplicate a run
+            run = buf[at:at + rng.randint(1, 32)]
+            buf[at:at] = run
+    return bytes(buf)
+
+
+def _pure_python_fuzz(test: TestOneInput, corpus: List[str], runs: int, seed: int,
+                      max_time: float, artifact_prefix: str) -> None:
+    pool = []
+    for path in _files(corpus):
+        with open(path, "rb") as f:
+            pool.append(f.read())
+    for i, data in enumerate(pool):
+        _run_one(test, data, f"seed #{i}", artifact_prefix)
+    rng = random.Random(seed)
+    seeds = pool or [b""]
+    start = time.monotonic()
+    done = 0
+    for done in range(1, runs + 1):
+        data = _mutate(rng, rng.choice(seeds), pool)
+        _run_one(test, data, f"mutant #{done} (seed {seed})", artifact_prefix)
+        if max_time and time.monotonic() - start > max_time:
+            break
+    print(f"pure-Python fuzz: {len(pool)} seeds replayed, {done} mutants, seed {seed}, "
+          f"{time.monotonic() - start:.1f}s, no failure", file=sys.stderr)
+
+
+def main(test: TestOneInput, argv: List[str] = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    flags = {a.split("=", 1)[0]: a.split("=", 1)[1] for a in argv[1:]
+             if a.startswith("-") and "=" in a}
+    artifact_prefix = flags.get("-artifact_prefix", "")
+    paths = [a for a in argv[1:] if not a.startswith("-")]
+    if "--replay" in argv:
+        files = _files(paths)
+        for path in files:
+            with open(path, "rb") as f:
+                _run_one(test, f.read(), path, artifact_prefix)
+        print(f"replayed {len(files)} inputs, no failure", file=sys.stderr)
+        return
+    if _use_atheris(argv):
+        import atheris
+        atheris.Setup(argv, test)
+        atheris.Fuzz()
+        return
+    runs = int(flags.get("-runs", "1000"))
+    seed = int(flags.get("-seed", "1"))
+    max_time = float(flags.get("-max_total_time", "0"))
+    _pure_python_fuzz(test, paths, runs, seed, max_time, artifact_prefix)

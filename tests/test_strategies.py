@@ -1,0 +1,206 @@
+"""The public Hypothesis strategies (jobpack.strategies) against validate().
+
+Each strategy promises a verdict: jobpacks() the master accepts and strict
+mode too, malformed_jobpacks() the master rejects with the labelled code,
+strict_violations() the master accepts and strict mode rejects with the
+labelled code.  These tests hold them to it.  JOBPACK_SLOW=1 runs 20x more
+examples.
+"""
+import io
+import os
+import warnings
+import zipfile
+
+import pytest
+
+pytest.importorskip("hypothesis")
+
+from hypothesis import HealthCheck, Phase, find, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.errors import InvalidArgument  # noqa: E402
+
+from jobpack import JobPack, home, strategies as jps  # noqa: E402
+from jobpack.validate import jobinfo, validate  # noqa: E402
+
+SLOW = os.environ.get("JOBPACK_SLOW", "") not in ("", "0")
+
+
+def examples(n: int) -> int:
+    return n * 20 if SLOW else n
+
+
+def quick(n: int) -> settings:
+    return settings(max_examples=examples(n), deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+ALL_MALFORMED_CODES = {code for codes in jps.MALFORMED_CODES.values() for code in codes}
+
+
+def codes(data, strict=False):
+    return [p.code for p in validate(data, strict=strict)]
+
+
+# -- valid packs --------------------------------------------------------
+
+@quick(40)
+@given(jps.jobpacks())
+def test_jobpacks_are_accepted_by_the_master_and_by_strict_mode(pack):
+    assert validate(pack) == []
+    assert validate(pack, strict=True) == []
+    info = jobinfo(pack)
+    assert info["worker"] == pack.jobdict["worker"]
+    assert home.contains(pack.jobhome, pack.jobdict["worker"])
+
+
+@quick(40)
+@given(jps.jobpacks())
+def test_jobpack_bytes_are_disco_dumps_and_load_back(pack):
+    data = jps.disco_dumps(pack)
+    assert pack.dumps() == data
+    assert JobPack.loads(data) == pack
+    assert JobPack.loads(data, master_only=True) == pack
+
+
+@quick(20)
+@given(jps.packed_jobpacks(1), jps.packed_jobpacks(2))
+def test_packed_jobpacks_have_the_version_asked_for(v1, v2):
+    assert v1[:4] == b"\xd5\xc0\x00\x01" and v2[:4] == b"\xd5\xc0\x00\x02"
+    assert codes(v1, strict=True) == codes(v2, strict=True) == []
+
+
+@quick(25)
+@given(jps.jobdicts(1), jps.jobdicts(2))
+def test_jobdicts_have_the_keys_of_their_version(v1, v2):
+    assert {"prefix", "owner", "worker", "scheduler", "input", "nr_reduces"} <= set(v1)
+    assert {"prefix", "owner", "worker", "scheduler", "pipeline", "inputs"} <= set(v2)
+    assert "pipeline" not in v1 and "input" not in v2
+
+
+@quick(25)
+@given(jps.jobhomes(worker="job/worker.py"), jps.jobhomes())
+def test_jobhomes_are_real_zip_archives_with_the_worker(fixed, drawn):
+    for archive in (fixed, drawn):
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+            assert zf.testzip() is None
+            names = zf.namelist()
+        assert not home.scan(archive).unsafe
+        assert [e.name for e in home.entries(archive)] == names
+    assert home.contains(fixed, "job/worker.py")
+
+
+@quick(25)
+@given(jps.jobenvs())
+def test_jobenvs_map_strings_to_strings(envs):
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in envs.items())
+
+
+# -- packs the master rejects -------------------------------------------
+
+@quick(60)
+@given(jps.malformed_jobpacks())
+def test_malformed_jobpacks_fail_with_their_code(case):
+    data, code = case
+    assert code in ALL_MALFORMED_CODES
+    assert codes(data) == [code]
+
+
+@pytest.mark.parametrize("kind", jps.MALFORMED_KINDS)
+@quick(8)
+@given(data=st.data())
+def test_each_malformed_kind_gives_its_codes(kind, data):
+    pack, code = data.draw(jps.malformed_jobpacks(kind))
+    assert code in jps.MALFORMED_CODES[kind]
+    assert codes(pack) == [code]
+
+
+REACHABLE = [(kind, code) for kind, kinds in jps.MALFORMED_CODES.items() for code in kinds]
+
+
+@pytest.mark.parametrize("kind, code", REACHABLE, ids=[f"{k}-{c}" for k, c in REACHABLE])
+def test_every_code_of_every_kind_is_produced(kind, code):
+    found = find(jps.malformed_jobpacks(kind), lambda case: case[1] == code,
+                 settings=settings(max_examples=500, database=None, phases=[Phase.generate],
+                                   derandomize=True, suppress_health_check=list(HealthCheck)))
+    assert codes(found[0]) == [code]
+
+
+def test_malformed_kinds_cover_the_spec_rejections():
+    assert set(jps.MALFORMED_KINDS) == {
+        "header", "truncated", "json", "missing_key", "wrong_type", "prefix", "save_info",
+        "save_results", "pipeline", "grouping", "repeated_stages", "inputs", "version"}
+    master_codes = {"invalid_header", "invalid_prefix", "unsupported_version",
+                    "invalid_job_inputs", "invalid_pipeline", "invalid_grouping",
+                    "repeated_pipeline_stages", "invalid_job_save_info",
+                    "invalid_job_save_results"}
+    assert master_codes <= ALL_MALFORMED_CODES
+
+
+# -- packs only strict mode rejects ----------------------------------------
+
+def check_strict_violation(data, code):
+    assert validate(data) == [], "the master must accept a strict violation"
+    problems = validate(data, strict=True)
+    assert [p.code for p in problems] == [code]
+    assert problems[0].beyond_master
+
+
+@quick(40)
+@given(jps.strict_violations())
+def test_strict_violations_pass_the_master_and_fail_strict_mode(case):
+    check_strict_violation(*case)
+
+
+@pytest.mark.parametrize("kind", jps.STRICT_CODES)
+@quick(8)
+@given(data=st.data())
+def test_each_strict_violation(kind, data):
+    pack, code = data.draw(jps.strict_violations(kind))
+    assert code == kind
+    check_strict_violation(pack, code)
+
+
+# -- shrinking and arguments ---------------------------------------------
+
+SHRINK = settings(database=None, max_examples=200, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+
+
+def shrunk(strategy, condition=lambda value: True):
+    """The smallest example that satisfies condition, as a failing test shows it."""
+    with warnings.catch_warnings():
+        # Hypothesis' shrinker compares its cache keys, which mix bytes and
+        # ints; -bb would turn that harmless comparison into an error.
+        warnings.simplefilter("ignore", BytesWarning)
+        return find(strategy, condition, settings=SHRINK)
+
+
+REQUIRED = {1: {"prefix", "owner", "worker", "scheduler", "input", "nr_reduces"},
+            2: {"prefix", "owner", "worker", "scheduler", "pipeline", "inputs"}}
+
+
+def test_a_failing_pack_shrinks_to_a_small_readable_one():
+    smallest = shrunk(jps.jobpacks())
+    assert smallest.jobenvs == {} and smallest.jobdata == b""
+    assert set(smallest.jobdict) == REQUIRED[smallest.version]
+    assert [e.name for e in home.entries(smallest.jobhome)] == [smallest.jobdict["worker"]]
+    assert len(jps.disco_dumps(smallest)) < 600
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SLOW, reason="a few shrinks take ~30 s: run with JOBPACK_SLOW=1")
+def test_shrinking_keeps_the_fault_and_drops_the_rest():
+    v2 = shrunk(jps.jobpacks(), lambda pack: pack.version == 2)
+    assert set(v2.jobdict) == REQUIRED[2] and len(jps.disco_dumps(v2)) < 600
+    data, code = shrunk(jps.malformed_jobpacks("pipeline"))
+    assert code == "invalid_pipeline" and len(data) < 600
+    data, code = shrunk(jps.strict_violations("worker_path_unsafe"))
+    assert code == "worker_path_unsafe" and len(data) < 600
+
+
+def test_bad_arguments_are_refused():
+    for make in (lambda: jps.jobdicts(3), lambda: jps.jobpacks(0),
+                 lambda: jps.packed_jobpacks("2"), lambda: jps.malformed_jobpacks("nope"),
+                 lambda: jps.strict_violations("invalid_prefix")):
+        with pytest.raises(InvalidArgument):
+            make()

@@ -3,6 +3,7 @@ or, failing that, as the master reads them (``jobpack.dialect``)."""
 import decimal
 import json
 import math
+import re
 import secrets
 from typing import Any, Dict
 
@@ -179,8 +180,13 @@ def decode_section(section: memoryview, name: str, base: int) -> Any:
     """Standard JSON (what dumps() writes) or, failing that, the master's
     dialect; the master's error if neither reads it.  Where both read a
     section they give the same value, so the cheaper one goes first."""
+    raw = bytes(section)
     try:
-        return _STANDARD_JSON.decode(bytes(section).decode("utf-8"))
+        if _LONG_DIGIT_RUN.search(raw):
+            # Python's int() would refuse it or, with the digit limit lifted,
+            # take quadratic time: the dialect path bounds both.
+            raise ValueError("long integer")
+        return _STANDARD_JSON.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError):
         # Not UTF-8, not standard, too deep or too long an int for Python's
         # json: the master's reading decides.
@@ -197,6 +203,8 @@ def _finite_float(text: str) -> float:
         raise ValueError(f"{text} overflows a double")
     return value
 
+
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % (dialect.MAX_FAST_INT_DIGITS + 1))
 
 # Standard JSON limited to what dumps() writes: no NaN or Infinity, and no
 # float that overflows (it would load as inf, which dumps() refuses).

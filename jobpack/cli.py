@@ -932,12 +932,23 @@ def _setup_streams() -> None:
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
         except (AttributeError, ValueError):
             pass
-    if hasattr(sys, "set_int_max_str_digits"):
-        sys.set_int_max_str_digits(0)  # print any integer a pack holds
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     _setup_streams()
+    # Print any integer a pack holds (jobpack keeps ints over 20,000 digits
+    # as HugeInt, so this costs little); restored for in-process callers.
+    old_limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
+    if old_limit is not None:
+        sys.set_int_max_str_digits(0)
+    try:
+        return _run(argv)
+    finally:
+        if old_limit is not None:
+            sys.set_int_max_str_digits(old_limit)
+
+
+def _run(argv: Optional[Sequence[str]]) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "debug", False):

@@ -30,8 +30,10 @@ from ._native import lib
 __all__ = ["loads", "HugeInt"]
 
 # Integers longer than this are not converted (int() from decimal text is
-# quadratic): see HugeInt.
+# quadratic): see HugeInt.  Up to MAX_FAST_INT_DIGITS, plain int() (below
+# Python's default 4300-digit limit); between the two, via Decimal.
 MAX_INT_DIGITS = 20000
+MAX_FAST_INT_DIGITS = lib.JP_JSON_BIG_INT_DIGITS  # the C scanner flags longer ones
 
 
 class HugeInt:
@@ -60,7 +62,7 @@ class HugeInt:
 
 def _parse_int(text: str) -> Any:
     digits = len(text) - text.startswith("-")
-    if digits <= 4000:
+    if digits <= MAX_FAST_INT_DIGITS:
         return int(text)
     if digits <= MAX_INT_DIGITS:
         return int(decimal.Decimal(text))

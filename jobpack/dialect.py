@@ -74,7 +74,7 @@ def _error(scan: "_core.JSONScan", section: bytes, name: str, base: int) -> erro
     snippet = bytes(section[max(0, at - 12):at + 12])
     return errors.JSONDecodeError(
         f"{name} is not JSON the master can read: {_core.status_message(scan.status)}; "
-        f"found {snippet!r} around section byte {at}", base + at)
+        f"found {snippet!r} around section byte {at}", base + at, _core.status_name(scan.status))
 
 
 def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False,

@@ -61,7 +61,14 @@ class DecodeError(JobPackError):
 
 
 class JSONDecodeError(DecodeError):
-    """The jobdict or jobenvs is not JSON the master can read."""
+    """The jobdict or jobenvs is not JSON the master can read.
+
+    ``status`` is the C core's status name for what failed, such as
+    ``"JP_ERR_JSON_UTF8"`` or ``"JP_ERR_JSON_SYNTAX"``."""
+
+    def __init__(self, message: str, offset: Optional[int] = None, status: Optional[str] = None):
+        super().__init__(message, offset)
+        self.status = status
 
 
 class EncodeError(JobPackError):

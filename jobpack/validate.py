@@ -184,7 +184,7 @@ class _Pack:
         try:
             return dialect.loads(section, name=name, base_offset=base, pairs=pairs)
         except errors.JSONDecodeError as e:
-            code = "invalid_utf8" if "UTF-8" in e.message else "invalid_json"
+            code = "invalid_utf8" if e.status == "JP_ERR_JSON_UTF8" else "invalid_json"
             raise _Reject(code, e.message, e.offset) from None
 
 

@@ -164,7 +164,7 @@ class _Pack:
     def jobenvs(self) -> List[Tuple[str, str]]:
         section = self.view.jobenvs
         scan = _core.scan_json(section)
-        pairs = self._json(section, "jobenvs", self.offsets[1], pairs=True)
+        pairs = self._json(section, "jobenvs", self.offsets[1], pairs=True, scan=scan)
         if scan.top_type != lib.JP_JSON_OBJECT:
             raise _Reject("jobenvs_not_object",
                           f"the jobenvs must be a JSON object of strings, found {_describe(pairs)}",
@@ -180,9 +180,10 @@ class _Pack:
         return [(k, v) for k, v in pairs]
 
     @staticmethod
-    def _json(section: Any, name: str, base: int, pairs: bool) -> Any:
+    def _json(section: Any, name: str, base: int, pairs: bool,
+              scan: Optional[_core.JSONScan] = None) -> Any:
         try:
-            return dialect.loads(section, name=name, base_offset=base, pairs=pairs)
+            return dialect.loads(section, name=name, base_offset=base, pairs=pairs, scan=scan)
         except errors.JSONDecodeError as e:
             code = "invalid_utf8" if e.status == "JP_ERR_JSON_UTF8" else "invalid_json"
             raise _Reject(code, e.message, e.offset) from None

@@ -54,7 +54,7 @@ class _Scratch(threading.local):
         self.bits = ffi.new("uint8_t[]", 4096)
         self.bits_len = 4096
         # What the wrappers need, fetched with one thread-local lookup.
-        self.pack_args = (self.header, self.results, self.bits, self.bits_len)
+        self.pack_args = (self.header, self.header_raw, self.results, self.bits, self.bits_len)
         self.header_args = (self.header, self.header_raw)
         self.json_args = (self.results, self.results_raw, self.bits, self.bits_len)
 
@@ -63,7 +63,8 @@ class _Scratch(threading.local):
         if need > self.bits_len:
             self.bits = ffi.new("uint8_t[]", need)
             self.bits_len = need
-            self.pack_args = (self.header, self.results, self.bits, self.bits_len)
+            self.pack_args = (self.header, self.header_raw, self.results, self.bits,
+                              self.bits_len)
             self.json_args = (self.results, self.results_raw, self.bits, self.bits_len)
 
 
@@ -106,15 +107,6 @@ class Header(NamedTuple):
         return cls(f"{status_message(self.status)}; {found}", self.error_offset)
 
 
-def check_header(buf) -> Tuple[int, Any]:
-    """(status, jp_header) for a whole pack in buf: one C call, and no
-    Python objects built (the struct is this thread's scratch)."""
-    cbuf = ffi.from_buffer(buf)
-    out = _scratch.header
-    n = len(cbuf)
-    return lib.jp_header_decode(cbuf, n, n, out), out
-
-
 _HEADER_LAYOUT = struct.Struct("=IHH4IQQq")   # jp_header, field by field
 _RESULT_LAYOUT = struct.Struct("=QQQQIii4x")  # jp_json_result
 _new_header = tuple.__new__
@@ -129,10 +121,6 @@ def _header_from(raw, status: int) -> Header:
      reserved) = _HEADER_LAYOUT.unpack(raw)
     return _new_header(Header, (magic, version, (d, e, h, a), length,
                                 None if reserved < 0 else reserved, status, error_offset))
-
-
-def _header(out, status: int) -> Header:
-    return _header_from(ffi.buffer(out), status)
 
 
 def _as_c_buffer(buf):
@@ -215,23 +203,14 @@ def _json_scan_from(raw, status: int, convert: bool = False, out=None) -> JSONSc
                                     max_depth, top_type, text))
 
 
-def _json_scan(r, status: int) -> JSONScan:
-    return _json_scan_from(ffi.buffer(ffi.addressof(r)), status)
-
-
-def scan_pack(buf) -> Tuple[int, Any, Any]:
+def scan_pack(buf) -> Tuple[Header, Any]:
     """Header checks and a check-only scan of both JSON sections, in one C
-    call: (status, jp_header, jp_json_result[2]), the C structs as they are
-    (reading their fields is the caller's choice: each read costs).  The
-    structs are this thread's scratch: read them before the next call."""
+    call: (header, jp_json_result[2]).  The results are this thread's
+    scratch structs: read them (json_scan_of) before the next call."""
     cbuf = ffi.from_buffer(buf)
-    header, results, bits, bits_len = _scratch.pack_args
-    return lib.jp_pack_scan(cbuf, len(cbuf), header, results, bits, bits_len), header, results
-
-
-def header_of(out, status: int) -> Header:
-    """A Header from a jp_header struct (see scan_pack)."""
-    return _header(out, status)
+    header, raw, results, bits, bits_len = _scratch.pack_args
+    status = lib.jp_pack_scan(cbuf, len(cbuf), header, results, bits, bits_len)
+    return _header_from(raw, status), results
 
 
 def json_scan_of(result) -> Optional[JSONScan]:
@@ -239,4 +218,4 @@ def json_scan_of(result) -> Optional[JSONScan]:
     was nested too deep for the shared scratch (scan it with scan_json)."""
     if result.status == lib.JP_ERR_BUFFER_TOO_SMALL:
         return None
-    return _json_scan(result, result.status)
+    return _json_scan_from(ffi.buffer(ffi.addressof(result)), result.status)

@@ -86,10 +86,7 @@ class PackView:
     @classmethod
     def from_buffer(cls, data) -> "PackView":
         buf = _byte_view(data)
-        header = _core.decode_header(buf)
-        if not header.ok:
-            raise header.error()
-        return cls(header, buf)
+        return cls(_checked_header(buf), buf)
 
     @classmethod
     def open(cls, source: Source, *, mmap: Optional[bool] = None) -> "PackView":
@@ -111,6 +108,14 @@ class PackView:
     jobenvs = property(lambda self: self._section(1), doc="raw jobenvs bytes")
     jobhome = property(lambda self: self._section(2), doc="raw job home (ZIP) bytes")
     jobdata = property(lambda self: self._section(3), doc="raw job data bytes")
+
+
+def _checked_header(buf: memoryview) -> _core.Header:
+    """The header of a whole pack, or the HeaderError the master's checks give."""
+    header = _core.decode_header(buf)
+    if not header.ok:
+        raise header.error()
+    return header
 
 
 def _byte_view(data: Any) -> memoryview:
@@ -255,9 +260,7 @@ class JobPack:
         buf = _byte_view(data)
         if master_only:
             return cls._loads_master_only(buf)
-        status, header = _core.check_header(buf)
-        if status:
-            raise _core.header_of(header, status).error()
+        header = _checked_header(buf)
         d, e, h, a = header.offsets
         jobdict = decode_section(buf[d:e], "jobdict", d)
         jobenvs = decode_section(buf[e:h], "jobenvs", e)
@@ -266,9 +269,9 @@ class JobPack:
     @classmethod
     def _loads_master_only(cls, buf: memoryview) -> "JobPack":
         # One C call checks the header and scans both JSON sections.
-        status, header, scans = _core.scan_pack(buf)
-        if status:
-            raise _core.header_of(header, status).error()
+        header, scans = _core.scan_pack(buf)
+        if not header.ok:
+            raise header.error()
         version = header.version
         if version not in SUPPORTED_VERSIONS:
             raise errors.UnsupportedVersionError(

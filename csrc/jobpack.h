@@ -96,7 +96,10 @@ enum {
     JP_JSON_NONSTRING_KEY = 8,     /* {1: 2}, {null: 1} */
     JP_JSON_LAX_UTF8 = 16,         /* surrogates, > U+10FFFF or overlong UTF-8 */
     JP_JSON_BIG_INT = 32,          /* integer too long for Python's int() limit */
-    JP_JSON_DEEP = 64              /* nesting deeper than JP_JSON_DEEP_LIMIT */
+    JP_JSON_DEEP = 64,             /* nesting deeper than JP_JSON_DEEP_LIMIT */
+    /* The bits above that only the master's dialect reads (the first five;
+     * BIG_INT and DEEP are standard JSON that Python finds hard). */
+    JP_JSON_DIALECT_ONLY = 31
 };
 
 enum { JP_JSON_DEEP_LIMIT = 400, JP_JSON_BIG_INT_DIGITS = 4000 };
@@ -109,7 +112,7 @@ enum {
 
 typedef struct {
     uint64_t error_offset;    /* offset in the section of the first error */
-    uint64_t feature_offset;  /* offset of the first dialect-only feature */
+    uint64_t feature_offset;  /* offset of the first JP_JSON_DIALECT_ONLY feature */
     uint64_t out_len;         /* bytes written to out */
     uint64_t max_depth;       /* deepest nesting seen */
     uint32_t features;        /* JP_JSON_* bits */

@@ -23,10 +23,6 @@ static const char overflow_digits[] =
     "27006985557136695962284291481986083493647529271907416844436551070434"
     "2711559699508093042880177904174497792";
 
-enum { DIALECT_ONLY = JP_JSON_TRAILING_COMMA | JP_JSON_RAW_CONTROL |
-                      JP_JSON_ODD_ESCAPE | JP_JSON_NONSTRING_KEY |
-                      JP_JSON_LAX_UTF8 };
-
 typedef struct {
     const uint8_t *in;
     size_t len;
@@ -69,7 +65,7 @@ static void put_u_escape(scanner *s, unsigned code)
 
 static void feature(scanner *s, uint32_t bit, size_t at)
 {
-    if ((bit & DIALECT_ONLY) && !(s->res->features & DIALECT_ONLY))
+    if ((bit & JP_JSON_DIALECT_ONLY) && !(s->res->features & JP_JSON_DIALECT_ONLY))
         s->res->feature_offset = at;
     s->res->features |= bit;
 }

@@ -8,8 +8,7 @@ from . import errors
 from ._native import ffi, lib
 
 HEADER_SIZE = 128
-DIALECT_ONLY = (lib.JP_JSON_TRAILING_COMMA | lib.JP_JSON_RAW_CONTROL | lib.JP_JSON_ODD_ESCAPE
-                | lib.JP_JSON_NONSTRING_KEY | lib.JP_JSON_LAX_UTF8)
+DIALECT_ONLY = lib.JP_JSON_DIALECT_ONLY
 FEATURE_NAMES = {
     lib.JP_JSON_TRAILING_COMMA: "trailing comma",
     lib.JP_JSON_RAW_CONTROL: "raw control character in a string",

@@ -22,8 +22,11 @@
 #include "jobpack.h"
 #include "fuzz_check.h"
 
-enum { DIALECT = JP_JSON_TRAILING_COMMA | JP_JSON_RAW_CONTROL |
-                 JP_JSON_ODD_ESCAPE | JP_JSON_NONSTRING_KEY | JP_JSON_LAX_UTF8 };
+enum { DIALECT = JP_JSON_DIALECT_ONLY };
+/* The mask must be exactly the five dialect-only bits (checked at compile time). */
+typedef char dialect_mask_is_the_five_bits[
+    DIALECT == (JP_JSON_TRAILING_COMMA | JP_JSON_RAW_CONTROL | JP_JSON_ODD_ESCAPE |
+                JP_JSON_NONSTRING_KEY | JP_JSON_LAX_UTF8) ? 1 : -1];
 
 static jp_status scan(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                       size_t scratch_len, jp_json_result *r)

@@ -447,7 +447,7 @@ def _strict_checks(view: PackView) -> Iterable[Problem]:
                           f"{name} uses JSON that only the master's decoder reads "
                           f"({', '.join(scan.feature_names())}); standard JSON readers "
                           f"reject or misread it", offsets[i] + scan.feature_offset)
-        pairs = dialect.loads(section, name=name, pairs=True)
+        pairs = dialect.loads(section, name=name, pairs=True, scan=scan)
         duplicate = _first_duplicate_key(pairs)
         if duplicate is not None:
             keeps = "the last value" if name == "jobdict" else "both pairs"

@@ -1,0 +1,260 @@
+"""The ``jobpack`` command line: validate, inspect, pack and unpack job packs.
+
+A thin layer over the library: ``jobpack.validate`` decides, ``JobPack``
+reads and writes, ``jobpack.home`` builds and extracts job homes.  Exit
+codes: 0 success (every pack passes), 1 a pack fails or is refused, 2 usage
+or I/O errors.  Errors are one line on standard error; ``--debug`` adds the
+traceback.
+"""
+import argparse
+import importlib
+import os
+import sys
+from typing import Any, NoReturn, Optional, Sequence
+
+from .. import __version__, errors
+from ..pack import VERSION2
+from . import formats
+from .common import ERROR, FAIL, CLIError
+
+__all__ = ["main"]
+
+
+# -- argument parsing ------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+MAIN_EPILOG = """\
+examples:
+  jobpack validate --strict packs/               every file under packs/, CI-style exit code
+  jobpack inspect examples/wordcount-v2.jobpack  header, sections, job home, effective job
+  jobpack unpack job.jobpack -d job/             edit job/jobdict.json or job/home/, then
+  jobpack pack --jobdict job/jobdict.json --jobenvs job/jobenvs.json --home job/home \\
+               --data job/jobdata.bin -o job.jobpack
+
+exit codes: 0 success, 1 a pack fails validation or is refused, 2 usage or I/O error
+"""
+
+VALIDATE_EPILOG = """\
+examples:
+  jobpack validate job.jobpack
+  jobpack validate --strict packs/                  every file under packs/, recursively
+  jobpack validate --format github packs/*.jobpack  annotations in a GitHub Actions job
+  jobpack validate --format json - < job.jobpack    '-' reads a pack from standard input
+
+Without --strict a pack fails when the Disco master would reject it, and the one
+problem shown is the one the master reports.  --strict also fails packs that the
+master accepts but that break at run time or are unsafe (worker missing from the
+job home, '../' zip entries, zip bombs, JSON only the master reads, ...); those
+problems are marked [strict].
+
+exit codes: 0 every pack passes, 1 any pack fails, 2 usage or I/O error (a missing
+or unreadable file is reported on standard error, and the other packs are still
+validated)
+"""
+
+INSPECT_EPILOG = """\
+examples:
+  jobpack inspect examples/wordcount-v2.jobpack
+  jobpack inspect --json job.jobpack | jq .jobinfo.pipeline
+
+Shows the header (version, offsets, section sizes, reserved bytes), the jobdict and
+jobenvs pretty-printed, the job home's entries, the job data size and the effective
+job the master derives (pipeline, inputs, schedule) or why the master rejects the
+pack.  A pack whose JSON is broken is still shown as far as it can be read.
+
+exit codes: 0 shown (even if the master rejects the pack), 1 the header is not a
+job pack header, 2 usage or I/O error
+"""
+
+PACK_EPILOG = """\
+examples:
+  jobpack pack --jobdict jobdict.json --home src/ -o job.jobpack
+  jobpack pack --jobdict jobdict.json --jobenvs jobenvs.json --home home.zip \\
+               --data params.bin --version 1 -o job.jobpack
+  jobpack unpack old.jobpack -d old/ && jobpack pack --jobdict old/jobdict.json \\
+      --jobenvs old/jobenvs.json --home old/home --data old/jobdata.bin -o new.jobpack
+
+The jobdict and jobenvs files are read as standard JSON and written the way Disco's
+client writes them (json.dumps), so the same values always give the same bytes.
+A --home directory becomes a deterministic ZIP (sorted entries, fixed timestamps,
+modes kept); a --home file is used as it is.  The jobdict's worker must be a file
+in the job home.  The pack is written atomically (temporary file, then rename);
+'-o -' writes it to standard output.
+
+exit codes: 0 written, 1 refused (worker missing, pack too large), 2 usage or I/O
+error (unreadable file, JSON that does not parse)
+"""
+
+UNPACK_EPILOG = """\
+examples:
+  jobpack unpack job.jobpack -d job/
+  jobpack unpack - -d job/ < job.jobpack
+
+Writes into DIR:
+  jobdict.json, jobenvs.json  the sections, pretty-printed when that loses nothing
+                              (they are standard JSON written the way Disco writes
+                              it, so 'pack' gives back the same bytes); otherwise
+                              the exact section bytes, and 'pack --verbatim' is
+                              needed to rebuild
+  home/                       the job home extracted safely: no entry may land
+                              outside home/, no symlinks, and sizes are checked
+                              (--max-home-size, zip bomb ratio) before writing
+  jobhome.zip                 the job home's exact bytes ('pack --home' takes it
+                              as it is, for a byte-identical job home)
+  jobdata.bin                 the job data's exact bytes
+and prints the 'jobpack pack' command that rebuilds the pack.
+
+exit codes: 0 unpacked, 1 bad header or a job home that cannot be extracted
+safely (the other files are still written), 2 usage or I/O error
+"""
+
+
+def _pack_version(text: str) -> int:
+    try:
+        version = int(text, 10)
+    except ValueError:
+        version = -1
+    if not 0 <= version <= 0xFFFF:
+        raise argparse.ArgumentTypeError(f"expected 1 or 2, found {text!r}")
+    return version
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="jobpack", formatter_class=formatter, epilog=MAIN_EPILOG,
+                     description="Validate, inspect, build and unpack Disco job packs.")
+    parser.add_argument("--version", action="version", version=f"jobpack {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an error")
+    # --debug after the subcommand too; SUPPRESS keeps the main default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the Python traceback of an error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("validate", parents=[common], formatter_class=formatter,
+                       epilog=VALIDATE_EPILOG, help="check packs the way the Disco master does",
+                       description="Check job packs the way the Disco master does.")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a pack file, a directory (every file in it, recursively) or '-'")
+    p.add_argument("--strict", action="store_true",
+                   help="also fail what the master accepts but breaks later or is unsafe")
+    p.add_argument("--format", choices=formats.FORMATS, default="text",
+                   help="text (default), one json document, or github workflow annotations")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="text format: print only the packs that fail, and the summary")
+
+    p = sub.add_parser("inspect", parents=[common], formatter_class=formatter,
+                       epilog=INSPECT_EPILOG, help="show what is inside a pack",
+                       description="Show what is inside a job pack.")
+    p.add_argument("path", metavar="PATH", help="a pack file, or '-' for standard input")
+    p.add_argument("--json", action="store_true", help="one JSON document instead of text")
+
+    p = sub.add_parser("pack", parents=[common], formatter_class=formatter,
+                       epilog=PACK_EPILOG, help="build a pack",
+                       description="Build a job pack from a jobdict, jobenvs, job home and data.")
+    p.add_argument("--jobdict", required=True, metavar="FILE",
+                   help="the jobdict, a JSON object ('-' for standard input)")
+    p.add_argument("--jobenvs", metavar="FILE",
+                   help="the jobenvs, a JSON object of strings (default: {})")
+    p.add_argument("--home", required=True, metavar="DIR|ZIP",
+                   help="a directory to zip deterministically, or a ZIP file used as it is")
+    p.add_argument("--data", metavar="FILE", help="the job data, any bytes (default: none)")
+    p.add_argument("--version", type=_pack_version, default=VERSION2, metavar="1|2",
+                   dest="pack_version", help="job pack version: 1 (Disco 0.4 map/reduce "
+                   "jobdict) or 2 (0.5+ pipeline jobdict, the default); other 16-bit "
+                   "versions are written with a warning, the master rejects them")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="the pack to write ('-' for standard output)")
+    p.add_argument("--verbatim", action="store_true",
+                   help="embed the jobdict and jobenvs files byte for byte instead of "
+                        "re-encoding them (to rebuild an unpacked pack exactly)")
+    p.add_argument("--no-worker-check", action="store_true",
+                   help="build even if the worker is not a file in the job home "
+                        "(for test packs)")
+
+    p = sub.add_parser("unpack", parents=[common], formatter_class=formatter,
+                       epilog=UNPACK_EPILOG, help="write a pack's sections into a directory",
+                       description="Write a job pack's sections into a directory.")
+    p.add_argument("path", metavar="PATH", help="a pack file, or '-' for standard input")
+    p.add_argument("-d", "--directory", required=True, metavar="DIR",
+                   help="where to write (created if missing; must be empty unless --force)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    p.add_argument("--max-home-size", type=int, default=1 << 30, metavar="BYTES",
+                   help="refuse a job home that expands to more (default: 1 GiB)")
+    return parser
+
+
+# -- main --------------------------------------------------------------------
+
+def _setup_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    _setup_streams()
+    # Print any integer a pack holds (jobpack keeps ints over 20,000 digits
+    # as HugeInt, so this costs little); restored for in-process callers.
+    old_limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
+    if old_limit is not None:
+        sys.set_int_max_str_digits(0)
+    try:
+        return _run(argv)
+    finally:
+        if old_limit is not None:
+            sys.set_int_max_str_digits(old_limit)
+
+
+def _command(name: str) -> Any:
+    """The module that runs a command, imported only when that command runs."""
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def _run(argv: Optional[Sequence[str]]) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "debug", False):
+        args.debug = False
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return ERROR
+    try:
+        return _command(args.command).run(args)
+    except CLIError as e:
+        if args.debug:
+            raise
+        print(f"jobpack {args.command}: {e}", file=sys.stderr)
+        return e.code
+    except errors.JobPackError as e:
+        if args.debug:
+            raise
+        print(f"jobpack {args.command}: {e}", file=sys.stderr)
+        return FAIL
+    except KeyboardInterrupt:
+        print(f"jobpack {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, as other tools do.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return FAIL
+    except Exception as e:
+        if args.debug:
+            raise
+        print(f"jobpack {args.command}: internal error: {type(e).__name__}: {e} "
+              f"(run with --debug for the traceback)", file=sys.stderr)
+        return ERROR
+

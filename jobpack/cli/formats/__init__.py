@@ -1,0 +1,56 @@
+"""validate's output formats: one module per format, each a Reporter.
+
+A format is a module in this package named as ``--format`` spells it, whose
+``REPORTER`` subclasses Reporter; adding one is adding that file and its name
+to FORMATS.  A format's module is imported only when it is chosen.
+"""
+import importlib
+from typing import Callable, List, TextIO, Tuple, Type
+
+from ...validate import Problem
+
+FORMATS = ("text", "json", "github")
+
+
+class Reporter:
+    """Writes verdicts as they come (the problems are computed once, by
+    validate), then a summary after the last one."""
+
+    def __init__(self, strict: bool, quiet: bool, out: TextIO,
+                 before_write: Callable[[], None]):
+        self.strict, self.quiet, self.out = strict, quiet, out
+        self.before_write = before_write  # clears the progress line
+        self.count = self.valid = 0
+
+    def _write(self, text: str) -> None:
+        self.before_write()
+        self.out.write(text)
+
+    def verdict(self, path: str, problems: List[Problem]) -> None:
+        self.count += 1
+        self.valid += not problems
+        self.show(path, problems)
+
+    def show(self, path: str, problems: List[Problem]) -> None:
+        """Write one pack's verdict; no problems means the pack passes."""
+        raise NotImplementedError
+
+    def finish(self, io_errors: List[Tuple[str, str]]) -> None:
+        """The summary line; ``io_errors`` are (path, reason) for unreadable files."""
+        invalid = self.count - self.valid
+        parts = [f"{self.count} pack{'s' if self.count != 1 else ''}",
+                 f"{self.valid} valid", f"{invalid} invalid"]
+        if io_errors:
+            parts.append(f"{len(io_errors)} unreadable")
+        mode = " (strict)" if self.strict else ""
+        self._write(f"jobpack: {', '.join(parts)}{mode}\n")
+
+
+def reporter(name: str, strict: bool, quiet: bool, out: TextIO,
+             before_write: Callable[[], None]) -> Reporter:
+    """The Reporter of the format called ``name`` (one of FORMATS)."""
+    if name not in FORMATS:
+        raise ValueError(f"unknown format {name!r}, expected one of {', '.join(FORMATS)}")
+    module = importlib.import_module(f"{__name__}.{name}")
+    cls: Type[Reporter] = module.REPORTER
+    return cls(strict, quiet, out, before_write)

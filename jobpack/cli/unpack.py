@@ -1,0 +1,100 @@
+"""``jobpack unpack``: write a pack's sections into a directory."""
+import argparse
+import json
+import os
+import shlex
+import sys
+from typing import Any, Optional
+
+from .. import dialect, errors, home
+from .common import FAIL, OK, CLIError, _display, _open_view, _os_reason
+from .pack import _reject_constant, _worker_problem
+from .pretty import _pretty
+
+
+def _disco_json(value: Any) -> Optional[bytes]:
+    try:
+        return json.dumps(value, allow_nan=False).encode("ascii")
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def _lossless_pretty(section: bytes) -> Optional[str]:
+    """Pretty JSON of the section, when 'pack' would give back exactly these
+    bytes (standard JSON, written the way Disco writes it); else None."""
+    try:
+        value = json.loads(section.decode("utf-8"), parse_constant=_reject_constant)
+        if not isinstance(value, dict) or _disco_json(value) != section:
+            return None
+        return _pretty(value, ascii=True) + "\n"
+    except (ValueError, RecursionError):
+        return None
+
+
+def _write_file(path: str, data: Any) -> None:
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise CLIError(f"cannot write {path}: {_os_reason(e)}") from e
+
+
+def run(args: argparse.Namespace) -> int:
+    view = _open_view(args.path)
+    out = args.directory
+    try:
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise CLIError(f"{out} exists and is not a directory")
+        if os.path.isdir(out) and os.listdir(out) and not args.force:
+            raise CLIError(f"{out} is not empty (pass --force to write into it)")
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise CLIError(f"cannot create {out}: {_os_reason(e)}") from e
+
+    dict_raw, envs_raw = bytes(view.jobdict), bytes(view.jobenvs)
+    dict_pretty, envs_pretty = _lossless_pretty(dict_raw), _lossless_pretty(envs_raw)
+    verbatim = dict_pretty is None or envs_pretty is None
+    if verbatim:
+        # pack --verbatim takes both files byte for byte: keep both exact.
+        _write_file(os.path.join(out, "jobdict.json"), dict_raw)
+        _write_file(os.path.join(out, "jobenvs.json"), envs_raw)
+    else:
+        _write_file(os.path.join(out, "jobdict.json"), dict_pretty.encode("ascii"))
+        _write_file(os.path.join(out, "jobenvs.json"), envs_pretty.encode("ascii"))
+    _write_file(os.path.join(out, "jobdata.bin"), view.jobdata)
+    _write_file(os.path.join(out, "jobhome.zip"), view.jobhome)
+
+    home_dir = os.path.join(out, "home")
+    home_arg = home_dir
+    status = OK
+    try:
+        names = home.extract(view.jobhome, home_dir, max_total_size=args.max_home_size)
+        home_note = f"home/ ({len(names)} entries)"
+    except errors.ZipError as e:
+        status = FAIL
+        home_arg = os.path.join(out, "jobhome.zip")
+        home_note = "jobhome.zip only (home/ not extracted)"
+        print(f"jobpack unpack: {_display(args.path)}: the job home was not extracted: {e}",
+              file=sys.stderr)
+
+    note = ("jobdict.json and jobenvs.json hold the exact section bytes (not JSON that "
+            "'pack' would write back the same)" if verbatim else
+            "jobdict.json and jobenvs.json pretty-printed")
+    print(f"unpacked {_display(args.path)} (version {view.version}) into {out}: "
+          f"{home_note}, jobdata.bin ({len(view.jobdata)} bytes); {note}")
+    # The command that rebuilds the pack, with the flags this pack needs.
+    try:
+        worker_ok = _worker_problem(dialect.loads(view.jobdict), view.jobhome, "") is None
+    except errors.JobPackError:
+        worker_ok = False
+    cmd = ["jobpack", "pack", "--version", str(view.version),
+           "--jobdict", os.path.join(out, "jobdict.json"),
+           "--jobenvs", os.path.join(out, "jobenvs.json"),
+           "--home", home_arg, "--data", os.path.join(out, "jobdata.bin")]
+    if verbatim:
+        cmd.append("--verbatim")
+    if not worker_ok:
+        cmd.append("--no-worker-check")
+    cmd += ["-o", "OUT.jobpack"]
+    print("rebuild with: " + " ".join(shlex.quote(c) for c in cmd))
+    return status

@@ -19,6 +19,7 @@ __all__ = [
     "EncodeError",
     "PackTooLargeError",
     "ZipError",
+    "SourceError",
 ]
 
 
@@ -81,3 +82,9 @@ class PackTooLargeError(EncodeError):
 
 class ZipError(JobPackError):
     """The job home is not a ZIP archive that can be read safely."""
+
+
+class SourceError(JobPackError):
+    """What was given to read a pack from cannot hold one: a path naming a
+    directory, FIFO, device or socket (refused without blocking), or a
+    stream longer than any pack (4 GiB)."""

@@ -12,6 +12,7 @@ actually inflates so that a header lying about sizes cannot fill the disk.
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shutil
@@ -22,12 +23,14 @@ import zlib
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple, Union
 
+from jobpack import _files
 from jobpack._native import ffi, lib
 from jobpack.errors import ZipError
 
 __all__ = [
     "ABSOLUTE", "DOTDOT", "BACKSLASH", "NUL", "ENCRYPTED", "DIRECTORY", "SYMLINK",
     "UNSAFE", "BOMB_RATIO", "BOMB_FLOOR", "FIXED_DATE_TIME",
+    "MAX_ENTRIES", "MAX_NAME_BYTES", "MAX_DEPTH", "MAX_COMPONENT_BYTES",
     "ZipEntry", "ZipScan", "scan", "entries", "contains", "expands_too_much",
     "build", "extract",
 ]
@@ -49,6 +52,14 @@ BOMB_RATIO = 100
 #: about 1000:1, so honest homes of text and code stay well under 100:1; the
 #: floor keeps small homes with a few large, very regular files legal.
 BOMB_FLOOR = 64 << 20
+
+#: extract() refuses, before writing anything, more entries than this (by
+#: default), entry names longer than MAX_NAME_BYTES, deeper than MAX_DEPTH
+#: components, or with a component longer than MAX_COMPONENT_BYTES (NAME_MAX).
+MAX_ENTRIES = 1 << 20
+MAX_NAME_BYTES = 4096
+MAX_DEPTH = 256
+MAX_COMPONENT_BYTES = 255
 
 #: The DOS epoch: every entry of a built home carries it, so the bytes do not
 #: depend on file mtimes.
@@ -217,15 +228,18 @@ if not _entry_layout_ok():  # pragma: no cover - a jobpack.h change without this
     raise ImportError("jp_zip_entry layout changed; update _ENTRY_FORMAT in jobpack/home.py")
 
 
-def _entries(buf, length: int) -> Tuple[ZipScan, List[ZipEntry]]:
+def _entries(buf, length: int, start: int = 0,
+             limit: Optional[int] = None) -> Tuple[ZipScan, List[ZipEntry]]:
     info, array, count = _read_array(buf, length)
+    start = min(max(start, 0), count)
+    count = count - start if limit is None else min(count - start, max(limit, 0))
     data = memoryview(ffi.buffer(buf, length))
     new, set_dict = object.__new__, object.__setattr__
     out = []
     try:
         for (name_off, name_len, flags, csize, usize, lho, data_off, crc, attr, method,
              gp, _, _, made_by) in struct.iter_unpack(_ENTRY_FORMAT,
-                                             ffi.buffer(array, count * _ENTRY_SIZE)):
+                                             ffi.buffer(array + start, count * _ENTRY_SIZE)):
             raw = bytes(data[name_off:name_off + name_len])
             unix = made_by >> 8 == _UNIX_HOST
             entry = new(ZipEntry)
@@ -245,10 +259,13 @@ def _entries(buf, length: int) -> Tuple[ZipScan, List[ZipEntry]]:
     return _to_scan(info), out
 
 
-def entries(zip_bytes: BytesLike) -> List[ZipEntry]:
-    """Every central directory entry, in directory order."""
+def entries(zip_bytes: BytesLike, *, start: int = 0,
+            limit: Optional[int] = None) -> List[ZipEntry]:
+    """The central directory entries in directory order: every one, or from
+    index ``start`` at most ``limit`` of them (a listing of a huge archive
+    that must stay small; only the C scan's array grows with the archive)."""
     with ffi.from_buffer("uint8_t[]", zip_bytes) as buf:
-        return _entries(buf, len(buf))[1]
+        return _entries(buf, len(buf), start, limit)[1]
 
 
 def contains(zip_bytes: BytesLike, name: str) -> bool:
@@ -258,7 +275,12 @@ def contains(zip_bytes: BytesLike, name: str) -> bool:
     for entries without the UTF-8 flag, and the match must decode back to
     ``name``.
     """
-    candidates = [name.encode("utf-8", "surrogateescape")]
+    try:
+        candidates = [name.encode("utf-8", "surrogateescape")]
+    except UnicodeEncodeError:
+        # A surrogate outside U+DC80-U+DCFF (JSON "\ud800"): no entry name
+        # decodes to one, so none can match.
+        return False
     try:
         cp = name.encode("cp437")
     except UnicodeEncodeError:
@@ -270,13 +292,19 @@ def contains(zip_bytes: BytesLike, name: str) -> bool:
         length = len(buf)
         _, array, count = _read_array(buf, length)
         for raw in candidates:
-            index = lib.jp_zip_find(buf, length, array, count, raw, len(raw))
-            if index >= 0:
-                if _decode_name(raw, int(array[index].gp_flags)) == name:
+            # An entry with these bytes may decode to another name (its
+            # UTF-8 flag differs); a later one may not.  No entry list is
+            # built, so a huge directory costs only its C array.
+            start = 0
+            while start < count:
+                index = lib.jp_zip_find(buf, length, array + start, count - start,
+                                        raw, len(raw))
+                if index < 0:
+                    break
+                start += index
+                if _decode_name(raw, int(array[start].gp_flags)) == name:
                     return True
-                # The first entry with these bytes decodes to another name;
-                # a later one with other flags may not (rare: list them all).
-                return any(e.name == name for e in entries(zip_bytes))
+                start += 1
     return False
 
 
@@ -377,16 +405,21 @@ def _parts(entry: ZipEntry) -> List[str]:
 
 
 def _check_all(zip_len: int, items: List[ZipEntry], summary: ZipScan,
-               max_total_size: int, max_ratio: Optional[float]) -> None:
-    """Refuse the archive before anything is written."""
+               max_total_size: int, max_ratio: Optional[float], max_entries: int) -> None:
+    """Refuse the archive before anything is written.  Time O(n log n) and
+    memory linear in the names: one key per entry, sorted, instead of every
+    path prefix of every entry (quadratic in the depth)."""
+    if len(items) > max_entries:
+        raise ZipError(f"job home has {len(items)} entries, more than the limit of "
+                       f"{max_entries}")
     if summary.total_uncompressed > max_total_size:
         raise ZipError(f"job home declares {summary.total_uncompressed} bytes, "
                        f"more than the limit of {max_total_size}")
     if max_ratio is not None and expands_too_much(summary, zip_len, ratio=max_ratio):
         raise ZipError(f"job home declares {summary.total_uncompressed} bytes, "
                        f"more than {max_ratio} times its size (zip bomb)")
-    files, dirs = set(), set()
-    for e in items:
+    keys: List[Tuple[str, bool, int]] = []
+    for index, e in enumerate(items):
         where = e.header_offset
         if e.unsafe:
             raise ZipError(f"unsafe entry name {e.raw_name!r}: absolute, '..', "
@@ -395,24 +428,37 @@ def _check_all(zip_len: int, items: List[ZipEntry], summary: ZipScan,
             raise ZipError(f"entry {e.name!r} is a symbolic link", where)
         if e.is_encrypted:
             raise ZipError(f"entry {e.name!r} is encrypted", where)
+        if len(e.raw_name) > MAX_NAME_BYTES:
+            raise ZipError(f"entry name of {len(e.raw_name)} bytes, more than the limit of "
+                           f"{MAX_NAME_BYTES} ({e.name[:60]!r}...)", where)
         parts = _parts(e)
+        if len(parts) > MAX_DEPTH:
+            raise ZipError(f"entry {e.name[:60]!r}... has {len(parts)} path components, "
+                           f"more than the limit of {MAX_DEPTH}", where)
+        for part in parts:
+            if len(os.fsencode(part)) > MAX_COMPONENT_BYTES:
+                raise ZipError(f"entry {e.name[:60]!r}... has a path component longer than "
+                               f"{MAX_COMPONENT_BYTES} bytes", where)
         if not e.is_dir:
             if e.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise ZipError(f"entry {e.name!r} uses compression method {e.method}; "
                                "only stored (0) and deflated (8) are supported", where)
             if not parts:
                 raise ZipError(f"file entry {e.name!r} has an empty path", where)
-        key = "/".join(parts)
-        if key in files or (not e.is_dir and key in dirs):
-            raise ZipError(f"entry {e.name!r} is a duplicate or clashes with a "
-                           "directory", where)
-        for i in range(1, len(parts) + (1 if e.is_dir else 0)):
-            parent = "/".join(parts[:i])
-            if parent in files:
-                raise ZipError(f"entry {e.name!r} lies under the file {parent!r}", where)
-            dirs.add(parent)
-        if not e.is_dir:
-            files.add(key)
+        # NUL (refused above) sorts first, so whatever lies under a path
+        # sorts right after that path.
+        keys.append(("\0".join(parts), e.is_dir, index))
+    keys.sort()
+    for (key, is_dir, i), (next_key, _, j) in zip(keys, keys[1:]):
+        if is_dir:
+            continue
+        later = items[max(i, j)]
+        if next_key == key:
+            raise ZipError(f"entry {later.name!r} is a duplicate or clashes with a "
+                           "directory", later.header_offset)
+        if next_key.startswith(key + "\0"):
+            raise ZipError(f"entry {items[j].name!r} lies under the file "
+                           f"{items[i].name!r}", items[j].header_offset)
 
 
 def _open_dir(root_fd: int, parts: List[str]) -> int:
@@ -421,11 +467,7 @@ def _open_dir(root_fd: int, parts: List[str]) -> int:
     fd = os.dup(root_fd)
     try:
         for part in parts:
-            try:
-                os.mkdir(part, 0o755, dir_fd=fd)
-            except FileExistsError:
-                pass
-            new = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            new = _files.open_dir_at(fd, part)
             os.close(fd)
             fd = new
     except BaseException:
@@ -480,52 +522,69 @@ def _inflate(entry: ZipEntry, data: memoryview) -> Iterator[Union[bytes, memoryv
 
 
 def _write_file(parent_fd: int, leaf: str, entry: ZipEntry, data: memoryview) -> None:
-    try:
-        os.unlink(leaf, dir_fd=parent_fd)  # never write through an old (hard) link
-    except FileNotFoundError:
-        pass
-    fd = os.open(leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
-                 dir_fd=parent_fd)
-    try:
+    def fill(fd: int) -> None:
         with open(fd, "wb", closefd=False) as out:
             for chunk in _inflate(entry, data):
                 out.write(chunk)
         if entry.mode is not None:
             os.fchmod(fd, entry.mode & 0o777)
-    except BaseException:
-        os.close(fd)
-        try:
-            os.unlink(leaf, dir_fd=parent_fd)
-        except OSError:
-            pass
-        raise
-    os.close(fd)
+
+    _files.create_at(parent_fd, leaf, fill)
+
+
+def _open_root(root: str, follow_symlinks: bool) -> int:
+    parent = os.path.dirname(os.path.abspath(root))
+    os.makedirs(parent, exist_ok=True)
+    try:
+        os.mkdir(root, 0o755)
+    except FileExistsError:
+        pass
+    flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    return os.open(root, flags)
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link, which extraction never follows"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return "it (or a directory on its path) exists and is not a directory"
+    return exc.strerror or str(exc)
 
 
 def extract(zip_bytes: BytesLike, directory: Union[str, "os.PathLike[str]"], *,
             max_total_size: int = 1 << 30,
-            max_ratio: Optional[float] = BOMB_RATIO) -> List[str]:
+            max_ratio: Optional[float] = BOMB_RATIO,
+            max_entries: int = MAX_ENTRIES,
+            follow_symlinks: bool = True) -> List[str]:
     """Unzip a job home into ``directory``, safely; returns the entry names.
 
     Before writing, the whole archive is checked: no absolute, ``..``,
     backslash or NUL names, no symlinks, no encryption, no duplicates, only
     stored/deflated data, declared sizes within ``max_total_size`` and, unless
-    ``max_ratio`` is None, within ``expands_too_much``.  While inflating, each
+    ``max_ratio`` is None, within ``expands_too_much``, at most
+    ``max_entries`` entries, names of at most MAX_NAME_BYTES bytes,
+    MAX_DEPTH components and MAX_COMPONENT_BYTES per component.  While inflating, each
     entry is cut off at its declared size and must match its CRC-32.  Every
     path is opened relative to ``directory`` without following symlinks (POSIX
     ``dir_fd``), so nothing is ever written outside it.  Files and
     directories keep their permission bits (``mode & 0o777``); directory
-    modes are applied last.  On error the file being written is removed;
-    files already written stay.
+    modes are applied last.  ``directory`` is made if missing; a
+    ``directory`` that is a file, or with ``follow_symlinks=False`` a
+    symbolic link, is refused (ZipError).  Every failure is a ZipError.  On
+    error the file being written is removed; files already written stay.
     """
     with ffi.from_buffer("uint8_t[]", zip_bytes) as buf:
         summary, items = _entries(buf, len(buf))
-        _check_all(len(buf), items, summary, max_total_size, max_ratio)
+        _check_all(len(buf), items, summary, max_total_size, max_ratio, max_entries)
     if not (os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd):
         raise ZipError("safe extraction needs dir_fd support (POSIX)")
     root = os.fspath(directory)
-    os.makedirs(root, exist_ok=True)
-    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        root_fd = _open_root(root, follow_symlinks)
+    except OSError as exc:
+        raise ZipError(f"cannot extract job home into {root!r}: {_why(exc)}") from exc
     dir_modes = []
     names = []
     try:
@@ -556,7 +615,8 @@ def extract(zip_bytes: BytesLike, directory: Union[str, "os.PathLike[str]"], *,
             finally:
                 os.close(fd)
     except OSError as exc:
-        raise ZipError(f"cannot extract job home into {root!r}: {exc}") from exc
+        raise ZipError(f"cannot extract job home into {root!r}: {_why(exc)}"
+                       f"{'' if exc.filename is None else f' ({exc.filename})'}") from exc
     finally:
         os.close(root_fd)
     return names

@@ -12,14 +12,12 @@ while a loaded pack or its views are alive (replace it by rename, as
 ``dump`` does), or pass ``mmap=False`` to read it into memory instead.
 """
 import io
-import mmap as _mmap
 import os
-import tempfile
-import threading
+import stat
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Dict, List, Optional, Tuple, Union
 
-from . import _core, dialect, errors
+from . import _core, _files, dialect, errors
 from ._json import decode_section, encode_section
 
 __all__ = ["JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THRESHOLD"]
@@ -38,12 +36,11 @@ def _read_source(source: Source, use_mmap: Optional[bool]) -> Any:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return source
     if isinstance(source, (str, os.PathLike)):
-        # Unbuffered: one fstat and one read (or a map), nothing else.
-        with open(source, "rb", buffering=0) as f:
-            size = os.fstat(f.fileno()).st_size
-            if size and (use_mmap or (use_mmap is None and size >= MMAP_THRESHOLD)):
-                return memoryview(_mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_READ))
-            return f.readall()
+        fd, size = _files.open_regular(source)
+        try:
+            return _files.read_regular(fd, size, _maps(size, use_mmap))
+        finally:
+            os.close(fd)
     if hasattr(source, "read"):
         return _read_file(source, use_mmap)
     try:
@@ -53,24 +50,26 @@ def _read_source(source: Source, use_mmap: Optional[bool]) -> Any:
                         f"a binary file object or a bytes-like object") from None
 
 
+def _maps(size: int, use_mmap: Optional[bool]) -> bool:
+    return bool(size) and bool(use_mmap or (use_mmap is None and size >= MMAP_THRESHOLD))
+
+
 def _read_file(f: BinaryIO, use_mmap: Optional[bool]) -> Any:
     try:
         fileno = f.fileno()
-        size = os.fstat(fileno).st_size
+        st = os.fstat(fileno)
     except (OSError, AttributeError, io.UnsupportedOperation):
-        fileno, size = None, None
-    if fileno is not None and size and (use_mmap or (use_mmap is None and size >= MMAP_THRESHOLD)):
+        fileno, st = None, None
+    if fileno is not None and stat.S_ISREG(st.st_mode) and _maps(st.st_size, use_mmap):
         if hasattr(f, "tell") and f.tell() == 0:
-            return memoryview(_mmap.mmap(fileno, 0, access=_mmap.ACCESS_READ))
+            return _files.read_regular(fileno, st.st_size, True)
     if hasattr(f, "seek"):
         try:
             f.seek(0)
         except (OSError, io.UnsupportedOperation):
             pass
-    data = f.read()
-    if isinstance(data, str):
-        raise TypeError("job packs are binary: open the file in binary mode ('rb')")
-    return data
+    # A pipe, a device or a socket: bounded, never an unbounded read().
+    return _files.read_stream(f.read)
 
 
 @dataclass(frozen=True)
@@ -202,30 +201,22 @@ class JobPack:
         return b"".join((self._header_for(sections), d, e, h, a))
 
     def dump(self, target: Union[str, "os.PathLike[str]", BinaryIO]) -> None:
-        """Write the pack to a path (atomically: a temporary file in the same
-        directory, then rename) or to a binary file object, without building
-        the whole pack in memory."""
+        """Write the pack to a path or to a binary file object, without
+        building the whole pack in memory.
+
+        A path that is a regular file, or nothing yet, is written atomically:
+        a temporary ``.<name>.XXXXXXXX.jobpack-tmp`` beside it, fsync, then
+        rename; an existing file keeps its permission bits (never setuid,
+        setgid or sticky).  A FIFO or character device (``/dev/stdout``) is
+        written in place.  A symbolic link to a file, a directory, a block
+        device or a socket is refused with OSError, nothing written."""
         sections = self._sections()
         parts = [self._header_for(sections)] + sections
         if not isinstance(target, (str, os.PathLike)):
             for part in parts:
                 target.write(part)
             return
-        directory = os.path.dirname(os.path.abspath(target))
-        fd, tmp = tempfile.mkstemp(prefix=".jobpack-", dir=directory)
-        try:
-            # mkstemp makes the file 0600; give it the mode a plain open() would.
-            os.fchmod(fd, _new_file_mode(target))
-            _writev_all(fd, parts)
-            os.fsync(fd)
-            os.close(fd)
-            fd = -1
-            os.replace(tmp, target)
-        except BaseException:
-            if fd >= 0:
-                os.close(fd)
-            os.unlink(tmp)
-            raise
+        _files.write_file(target, lambda fd: _writev_all(fd, parts))
 
     # -- reading -------------------------------------------------------
 
@@ -235,8 +226,11 @@ class JobPack:
         if isinstance(jobfile, (bytes, bytearray, memoryview)):
             header = _core.decode_header(jobfile)
         elif isinstance(jobfile, (str, os.PathLike)):
-            with open(jobfile, "rb") as f:
-                header = _core.decode_header(f.read(cls.HEADER_SIZE), os.fstat(f.fileno()).st_size)
+            fd, size = _files.open_regular(jobfile)
+            try:
+                header = _core.decode_header(os.read(fd, cls.HEADER_SIZE), size)
+            finally:
+                os.close(fd)
         else:
             jobfile.seek(0, io.SEEK_END)
             size = jobfile.tell()
@@ -293,31 +287,6 @@ class JobPack:
     def view(cls, source: Source, *, mmap: Optional[bool] = None) -> PackView:
         """A zero-copy, header-checked view of the four raw sections."""
         return PackView.open(source, mmap=mmap)
-
-
-def _new_file_mode(target: Any) -> int:
-    """An existing target's mode, else what open() would give: 0666 & ~umask."""
-    try:
-        return os.stat(target).st_mode & 0o7777
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-_umask_lock = threading.Lock()
-
-
-def _umask() -> int:
-    try:  # Linux reports it without changing it, so no race with other threads.
-        with open("/proc/self/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    with _umask_lock:
-        mask = os.umask(0o022)
-        os.umask(mask)
-    return mask
 
 
 def _writev_all(fd: int, parts: List[Any]) -> None:

@@ -476,7 +476,7 @@ def _strict_checks(view: PackView) -> Iterable[Problem]:
         scan = None
     if scan is not None:
         if scan.first_flagged is not None:
-            entry = home.entries(zip_bytes)[scan.first_flagged]
+            entry = home.entries(zip_bytes, start=scan.first_flagged, limit=1)[0]
             yield _strict("zip_path_traversal",
                           f"job home entry {entry.name!r} is absolute or climbs out with '..'; "
                           f"the master would unzip it outside the job's directory", home_offset)

@@ -42,7 +42,8 @@ typedef enum {
     JP_ERR_ZIP_NO_EOCD = 16,       /* no end-of-central-directory record */
     JP_ERR_ZIP_BAD_DIRECTORY = 17, /* central directory out of bounds or corrupt */
     JP_ERR_ZIP_BAD_ENTRY = 18,     /* an entry's local header or data out of bounds */
-    JP_STATUS_COUNT = 19
+    JP_ERR_JSON_TOO_DEEP = 19,     /* nesting deeper than JP_JSON_MAX_DEPTH */
+    JP_STATUS_COUNT = 20
 } jp_status;
 
 /* Message and stable name ("JP_ERR_TRUNCATED") for a status. */
@@ -102,7 +103,12 @@ enum {
     JP_JSON_DIALECT_ONLY = 31
 };
 
-enum { JP_JSON_DEEP_LIMIT = 400, JP_JSON_BIG_INT_DIGITS = 4000 };
+/* DEEP_LIMIT: past it Python's json recurses too deep (JP_JSON_DEEP).
+ * MAX_DEPTH: past it a section is refused (JP_ERR_JSON_TOO_DEEP): every
+ * level costs a Python object of ~100 bytes for 2 bytes of input, and no
+ * honest jobdict comes near it. */
+enum { JP_JSON_DEEP_LIMIT = 400, JP_JSON_BIG_INT_DIGITS = 4000,
+       JP_JSON_MAX_DEPTH = 100000 };
 
 /* Type of the top-level value. */
 enum {

@@ -462,6 +462,8 @@ static jp_status push(scanner *s, int is_object)
 {
     size_t d = s->depth;
 
+    if (d >= (size_t)JP_JSON_MAX_DEPTH)
+        return fail(s, JP_ERR_JSON_TOO_DEEP, s->pos);
     if (d >= s->stack_bits)
         return fail(s, JP_ERR_BUFFER_TOO_SMALL, s->pos);
     if (is_object)

@@ -42,6 +42,8 @@ static const struct {
         "ZIP central directory is out of bounds or corrupt"},
     [JP_ERR_ZIP_BAD_ENTRY] = {"JP_ERR_ZIP_BAD_ENTRY",
         "ZIP entry's local header or data lies outside the archive"},
+    [JP_ERR_JSON_TOO_DEEP] = {"JP_ERR_JSON_TOO_DEEP",
+        "JSON nested deeper than 100000 levels (JP_JSON_MAX_DEPTH), jobpack's bound"},
 };
 
 const char *jp_status_message(int status)

@@ -17,7 +17,9 @@ How master values map to Python:
   jobdict; ``pairs=True`` keeps every pair in file order, as the master does
   for the jobenvs;
 - integers of any length (beyond Python's 4300-digit ``int()`` limit too);
-  nesting of any depth (decoded without recursion).
+  nesting up to MAX_DEPTH (100,000) levels, decoded without recursion;
+  deeper is refused (JSONDecodeError, status ``JP_ERR_JSON_TOO_DEEP``): each
+  level costs a Python object of ~100 bytes for 2 bytes of input.
 """
 import decimal
 import json
@@ -27,13 +29,14 @@ from typing import Any, Optional
 from . import _core, errors
 from ._native import lib
 
-__all__ = ["loads", "HugeInt"]
+__all__ = ["loads", "HugeInt", "MAX_DEPTH"]
 
 # Integers longer than this are not converted (int() from decimal text is
 # quadratic): see HugeInt.  Up to MAX_FAST_INT_DIGITS, plain int() (below
 # Python's default 4300-digit limit); between the two, via Decimal.
 MAX_INT_DIGITS = 20000
 MAX_FAST_INT_DIGITS = lib.JP_JSON_BIG_INT_DIGITS  # the C scanner flags longer ones
+MAX_DEPTH = lib.JP_JSON_MAX_DEPTH  # deeper sections are refused by the C scanner
 
 
 class HugeInt:
@@ -72,8 +75,10 @@ def _parse_int(text: str) -> Any:
 def _error(scan: "_core.JSONScan", section: bytes, name: str, base: int) -> errors.JSONDecodeError:
     at = scan.error_offset
     snippet = bytes(section[max(0, at - 12):at + 12])
+    what = ("is nested too deep for jobpack" if scan.status == lib.JP_ERR_JSON_TOO_DEEP
+            else "is not JSON the master can read")
     return errors.JSONDecodeError(
-        f"{name} is not JSON the master can read: {_core.status_message(scan.status)}; "
+        f"{name} {what}: {_core.status_message(scan.status)}; "
         f"found {snippet!r} around section byte {at}", base + at, _core.status_name(scan.status))
 
 

@@ -58,9 +58,10 @@ class MasterRejection(errors.JobPackError):
 class _Reject(Exception):
     """Internal: the master stops here."""
 
-    def __init__(self, code: str, message: str, offset: Optional[int] = None):
+    def __init__(self, code: str, message: str, offset: Optional[int] = None,
+                 beyond_master: bool = False):
         super().__init__(code)
-        self.problem = Problem(code, message, offset)
+        self.problem = Problem(code, message, offset, beyond_master)
 
 
 # -- Erlang's view of values ------------------------------------------
@@ -185,6 +186,9 @@ class _Pack:
         try:
             return dialect.loads(section, name=name, base_offset=base, pairs=pairs, scan=scan)
         except errors.JSONDecodeError as e:
+            if e.status == "JP_ERR_JSON_TOO_DEEP":  # the master might read it: we stop
+                raise _Reject("json_too_deep", f"{e.message}; not checked further (the "
+                              f"master would decode it, at great cost)", e.offset, True) from None
             code = "invalid_utf8" if e.status == "JP_ERR_JSON_UTF8" else "invalid_json"
             raise _Reject(code, e.message, e.offset) from None
 

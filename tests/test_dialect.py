@@ -107,14 +107,16 @@ class Ref:
             return self.decode_object(pos)
         return self.const(pos, as_key=False)
 
-    def open_container(self):
+    def open_container(self, pos):
+        if self.depth >= lib.JP_JSON_MAX_DEPTH:
+            raise Reject(lib.JP_ERR_JSON_TOO_DEEP, pos)
         self.depth += 1
         self.max_depth = max(self.max_depth, self.depth)
         if self.depth == lib.JP_JSON_DEEP_LIMIT + 1:
             self.feature(lib.JP_JSON_DEEP, None)
 
     def decode_array(self, pos):
-        self.open_container()
+        self.open_container(pos)
         pos += 1
         items = []
         after_comma = False
@@ -145,7 +147,7 @@ class Ref:
         return ("arr", items), pos + 1
 
     def decode_object(self, pos):
-        self.open_container()
+        self.open_container(pos)
         pos += 1
         pairs = []
         after_comma = False
@@ -475,6 +477,22 @@ def test_deep_limit_boundary():
     past = _core.scan_json(b"[" * 401 + b"]" * 401)
     assert at.ok and not at.features & lib.JP_JSON_DEEP and at.max_depth == 400
     assert past.ok and past.features & lib.JP_JSON_DEEP and past.max_depth == 401
+
+
+def test_nesting_past_max_depth_is_refused_at_the_first_bracket_too_many():
+    # Issue 10, item 7: each level costs ~100 bytes of Python objects for 2
+    # bytes of input; 8 million levels cost 1.2 GB.  The bound is exact.
+    limit = dialect.MAX_DEPTH
+    assert limit == lib.JP_JSON_MAX_DEPTH == 100_000
+    for data, at in ((b"[" * (limit + 1) + b"]" * (limit + 1), limit),
+                     (b'{"a": ' + b"[" * limit + b"]" * limit + b"}", 6 + limit - 1),
+                     (b"[" * (8 * limit), limit)):
+        scan = _core.scan_json(data)
+        assert scan.status == lib.JP_ERR_JSON_TOO_DEEP and scan.error_offset == at
+        with pytest.raises(errors.JSONDecodeError, match="nested too deep") as err:
+            dialect.loads(data, base_offset=128)
+        assert err.value.status == "JP_ERR_JSON_TOO_DEEP" and err.value.offset == 128 + at
+    assert _core.scan_json(b"[" * limit + b"]" * limit).ok
 
 
 def test_deep_keeps_duplicates_with_pairs():

@@ -25,7 +25,8 @@ from typing import Any, Callable, List, Optional, Tuple, Union
 
 from . import errors
 
-__all__ = ["MAX_STREAM_BYTES", "TEMP_SUFFIX", "open_regular", "read_regular", "read_stream",
+__all__ = ["MAX_STREAM_BYTES", "TEMP_SUFFIX", "open_regular", "read_regular", "read_input",
+           "read_stream",
            "write_file", "create_at", "open_dir_at"]
 
 #: The most a stream (a pipe, standard input, a file object) is read for one
@@ -71,10 +72,31 @@ def open_regular(path: PathArg) -> Tuple[int, int]:
     return fd, st.st_size
 
 
-def read_stream(read: Callable[[int], Any], limit: int = MAX_STREAM_BYTES,
+def read_input(path: PathArg) -> bytes:
+    """The bytes of a regular file, or of a FIFO (a shell's ``<(...)``), up to
+    MAX_STREAM_BYTES; a device, directory or socket is refused (SourceError).
+    Opening never blocks: a FIFO without a writer reads as empty."""
+    fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode):
+            return read_stream(lambda n: os.read(fd, n), first=st.st_size + 1)
+        if stat.S_ISFIFO(st.st_mode):
+            os.set_blocking(fd, True)
+            return read_stream(lambda n: os.read(fd, n))
+        raise errors.SourceError(f"{os.fsdecode(path)} is {_kind(st.st_mode)}: "
+                                 f"pass a regular file, a pipe or '-'")
+    finally:
+        os.close(fd)
+
+
+def read_stream(read: Callable[[int], Any], limit: Optional[int] = None,
                 first: int = _CHUNK) -> bytes:
     """Everything ``read`` gives until end of file, refused (SourceError)
-    past ``limit`` bytes: memory stays bounded whatever the stream."""
+    past ``limit`` (default MAX_STREAM_BYTES) bytes: memory stays bounded
+    whatever the stream."""
+    if limit is None:
+        limit = MAX_STREAM_BYTES
     chunks: List[bytes] = []
     total = 0
     size = max(1, min(first, limit + 1))

@@ -14,7 +14,7 @@ from typing import Any, NoReturn, Optional, Sequence
 
 from .. import __version__, errors
 from ..pack import VERSION2
-from . import formats
+from . import escape, formats
 from .common import ERROR, FAIL, CLIError
 
 __all__ = ["main"]
@@ -203,6 +203,8 @@ def _setup_streams() -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     _setup_streams()
+    # Nothing written to the terminal is a control sequence (escape.py).
+    restore_streams = escape.install()
     # Print any integer a pack holds (jobpack keeps ints over 20,000 digits
     # as HugeInt, so this costs little); restored for in-process callers.
     old_limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
@@ -211,6 +213,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return _run(argv)
     finally:
+        restore_streams()
         if old_limit is not None:
             sys.set_int_max_str_digits(old_limit)
 
@@ -233,12 +236,17 @@ def _run(argv: Optional[Sequence[str]]) -> int:
     except CLIError as e:
         if args.debug:
             raise
-        print(f"jobpack {args.command}: {e}", file=sys.stderr)
+        print(f"jobpack {args.command}: {escape.inert(str(e))}", file=sys.stderr)
         return e.code
+    except errors.SourceError as e:  # not a file a pack can be read from: I/O
+        if args.debug:
+            raise
+        print(f"jobpack {args.command}: {escape.inert(str(e))}", file=sys.stderr)
+        return ERROR
     except errors.JobPackError as e:
         if args.debug:
             raise
-        print(f"jobpack {args.command}: {e}", file=sys.stderr)
+        print(f"jobpack {args.command}: {escape.inert(str(e))}", file=sys.stderr)
         return FAIL
     except KeyboardInterrupt:
         print(f"jobpack {args.command}: interrupted", file=sys.stderr)
@@ -254,7 +262,8 @@ def _run(argv: Optional[Sequence[str]]) -> int:
     except Exception as e:
         if args.debug:
             raise
-        print(f"jobpack {args.command}: internal error: {type(e).__name__}: {e} "
+        print(f"jobpack {args.command}: internal error: {type(e).__name__}: "
+              f"{escape.inert(str(e))} "
               f"(run with --debug for the traceback)", file=sys.stderr)
         return ERROR
 

@@ -2,7 +2,7 @@
 import sys
 from typing import Any, Dict
 
-from .. import errors
+from .. import _files, errors
 from ..pack import JobPack, PackView
 from ..validate import Problem
 
@@ -23,14 +23,17 @@ def _display(path: str) -> str:
 
 
 def _read_bytes(path: str, what: str = "") -> bytes:
+    """An input file's bytes: a regular file, a pipe or '-' (standard input),
+    never more than any pack holds; a device or directory is refused."""
     label = f"{what} " if what else ""
-    if path == STDIN:
-        return sys.stdin.buffer.read()
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        if path == STDIN:
+            return _files.read_stream(sys.stdin.buffer.read)
+        return _files.read_input(path)
     except OSError as e:
         raise CLIError(f"cannot read {label}{path}: {_os_reason(e)}") from e
+    except errors.SourceError as e:
+        raise CLIError(f"cannot read {label}{_display(path)}: {e}") from e
 
 
 def _os_reason(e: OSError) -> str:
@@ -41,10 +44,12 @@ def _open_view(path: str) -> PackView:
     """A header-checked view of a pack (a file is mapped when large)."""
     try:
         if path == STDIN:
-            return PackView.from_buffer(sys.stdin.buffer.read())
+            return PackView.from_buffer(_files.read_stream(sys.stdin.buffer.read))
         return JobPack.view(path)
     except OSError as e:
         raise CLIError(f"cannot read {path}: {_os_reason(e)}") from e
+    except errors.SourceError as e:
+        raise CLIError(f"cannot read {_display(path)}: {e}") from e
     except errors.HeaderError as e:
         raise CLIError(f"{_display(path)}: invalid header: {e}", FAIL) from e
 

@@ -1,7 +1,6 @@
 """``jobpack inspect``: show what is inside a pack."""
 import argparse
 import io
-import json
 import stat
 import sys
 from typing import Any, Dict, List, Optional, TextIO, Tuple
@@ -10,7 +9,8 @@ from .. import dialect, errors, home
 from ..pack import VERSION1, VERSION2, PackView
 from ..validate import MasterRejection, jobinfo, validate
 from .common import OK, _display, _open_view, _problem_json
-from .pretty import _clip, _json_default, _pairs_object_text, _pretty, _short, _show_bytes
+from .escape import inert, json_name, name
+from .pretty import _clip, _dumps, _pairs_object_text, _pretty, _short
 
 
 def _decode_section(section: memoryview, name: str, base: int, pairs: bool) -> Tuple[Any, Any]:
@@ -21,13 +21,20 @@ def _decode_section(section: memoryview, name: str, base: int, pairs: bool) -> T
         return None, e
 
 
-def _home_entries(view: PackView) -> Tuple[List[home.ZipEntry], Optional[errors.ZipError]]:
+#: inspect lists at most this many job home entries (and says how many it
+#: leaves out): a home of a million entries is 86 MB, its listing 1.4 GB.
+MAX_LISTED_ENTRIES = 1000
+
+
+def _home_entries(view: PackView) -> Tuple[Optional[home.ZipScan], List[home.ZipEntry],
+                                           Optional[errors.ZipError]]:
     if len(view.jobhome) == 0:
-        return [], None
+        return None, [], None
     try:
-        return home.entries(view.jobhome), None
+        summary = home.scan(view.jobhome)
+        return summary, home.entries(view.jobhome, limit=MAX_LISTED_ENTRIES), None
     except errors.ZipError as e:
-        return [], e
+        return None, [], e
 
 
 def _entry_flags(entry: home.ZipEntry) -> List[str]:
@@ -61,7 +68,7 @@ def _inspect_data(path: str, view: PackView) -> Dict[str, Any]:
     """Everything inspect shows, as plain data (the --json document)."""
     header = view.header
     names = ("jobdict", "jobenvs", "jobhome", "jobdata")
-    doc: Dict[str, Any] = {"path": path, "size": len(view.buffer)}
+    doc: Dict[str, Any] = {**json_name("path", path), "size": len(view.buffer)}
     doc["header"] = {
         "magic": f"0x{header.magic:04x}",
         "version": header.version,
@@ -86,10 +93,15 @@ def _inspect_data(path: str, view: PackView) -> Dict[str, Any]:
         doc["jobenvs"] = _clip(envs, pairs=True)
     doc["jobenvs_error"] = None if envs_error is None else {
         "message": envs_error.message, "offset": envs_error.offset}
-    entries, zip_error = _home_entries(view)
+    summary, entries, zip_error = _home_entries(view)
+    total = 0 if summary is None else summary.entries
     doc["home"] = {
         "size": len(view.jobhome),
-        "entries": [{"name": e.name, "size": e.size, "compressed_size": e.compressed_size,
+        "entry_count": total,
+        "entries_not_shown": total - len(entries),
+        "uncompressed_size": 0 if summary is None else summary.total_uncompressed,
+        "entries": [{**json_name("name", e.name, e.raw_name), "size": e.size,
+                     "compressed_size": e.compressed_size,
                      "mode": e.mode, "mode_octal": None if e.mode is None else f"{e.mode:o}",
                      "permissions": _permissions(e), "is_dir": e.is_dir, "method": e.method,
                      "flags": _entry_flags(e)}
@@ -115,10 +127,17 @@ def _raw_preview(section: memoryview, limit: int = 200) -> str:
     return f"{raw!r}{more}"
 
 
-def _print_inspect(doc: Dict[str, Any], view: PackView, out: TextIO) -> None:
+def _shown_name(entry: Dict[str, Any], key: str = "name") -> str:
+    """A name of the document as text: exact bytes, control characters escaped."""
+    if key + "_bytes" in entry:
+        return name(bytes.fromhex(entry[key + "_bytes"]).decode("utf-8", "surrogateescape"))
+    return name(entry[key])
+
+
+def _print_inspect(path: str, doc: Dict[str, Any], view: PackView, out: TextIO) -> None:
     h = doc["header"]
     w = out.write
-    w(f"{_display(doc['path'])}: {doc['size']} bytes\n")
+    w(f"{name(_display(path))}: {doc['size']} bytes\n")
     w("header\n")
     w(f"  magic     {h['magic']}\n")
     supported = "" if h["version_supported"] else " (the master reads only 1 and 2)"
@@ -135,13 +154,13 @@ def _print_inspect(doc: Dict[str, Any], view: PackView, out: TextIO) -> None:
     if doc["jobdict_error"] is None:
         w(_indent(_pretty(doc["jobdict"])) + "\n")
     else:
-        w(f"  cannot be read: {doc['jobdict_error']['message']} "
+        w(f"  cannot be read: {inert(doc['jobdict_error']['message'])} "
           f"(at byte {doc['jobdict_error']['offset']})\n")
         w(f"  raw: {_raw_preview(view.jobdict)}\n")
 
     w(f"jobenvs ({h['sizes']['jobenvs']} bytes)\n")
     if doc["jobenvs_error"] is not None:
-        w(f"  cannot be read: {doc['jobenvs_error']['message']} "
+        w(f"  cannot be read: {inert(doc['jobenvs_error']['message'])} "
           f"(at byte {doc['jobenvs_error']['offset']})\n")
         w(f"  raw: {_raw_preview(view.jobenvs)}\n")
     elif doc["jobenvs_is_object"]:
@@ -151,11 +170,11 @@ def _print_inspect(doc: Dict[str, Any], view: PackView, out: TextIO) -> None:
 
     hm = doc["home"]
     entries = hm["entries"]
-    total = sum(e["size"] for e in entries)
-    w(f"job home ({hm['size']} bytes, {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
-      f", {total} bytes uncompressed)\n")
+    count = hm["entry_count"]
+    w(f"job home ({hm['size']} bytes, {count} entr{'y' if count == 1 else 'ies'}"
+      f", {hm['uncompressed_size']} bytes uncompressed)\n")
     if hm["error"] is not None:
-        w(f"  not a readable ZIP archive: {hm['error']}\n")
+        w(f"  not a readable ZIP archive: {inert(hm['error'])}\n")
     if entries:
         size_w = max(4, max(len(str(e["size"])) for e in entries))
         comp_w = max(10, max(len(str(e["compressed_size"])) for e in entries))
@@ -165,7 +184,10 @@ def _print_inspect(doc: Dict[str, Any], view: PackView, out: TextIO) -> None:
             perms = e["permissions"] or "-"
             flags = f"  [{', '.join(e['flags'])}]" if e["flags"] else ""
             w(f"  {octal:<4} {perms:<10} {e['size']:>{size_w}} {e['compressed_size']:>{comp_w}}"
-              f"  {e['name']}{flags}\n")
+              f"  {_shown_name(e)}{flags}\n")
+        if hm["entries_not_shown"]:
+            w(f"  ... and {hm['entries_not_shown']} more entries, not shown (inspect lists "
+              f"the first {MAX_LISTED_ENTRIES})\n")
     w(f"job data: {doc['jobdata_size']} bytes\n")
 
     info = doc["jobinfo"]
@@ -173,7 +195,7 @@ def _print_inspect(doc: Dict[str, Any], view: PackView, out: TextIO) -> None:
         r = doc["rejection"]
         where = "" if r["offset"] is None else f" at byte {r['offset']}"
         w(f"effective job: none, the master rejects this pack\n  {r['code']}{where}: "
-          f"{r['message']}\n")
+          f"{inert(r['message'])}\n")
     else:
         w("effective job (what the master runs)\n")
         for key in ("prefix", "owner", "worker", "save_results", "save_info"):
@@ -198,7 +220,7 @@ def _print_inspect(doc: Dict[str, Any], view: PackView, out: TextIO) -> None:
         w("beyond the master (validate --strict)\n")
         for p in strict:
             where = "" if p["offset"] is None else f" at byte {p['offset']}"
-            w(f"  {p['code']}{where}: {p['message']}\n")
+            w(f"  {p['code']}{where}: {inert(p['message'])}\n")
 
 
 def _describe_input(item: Dict[str, Any]) -> str:
@@ -214,9 +236,10 @@ def run(args: argparse.Namespace) -> int:
     view = _open_view(args.path)
     doc = _inspect_data(args.path, view)
     if args.json:
-        sys.stdout.write(json.dumps(doc, indent=2, default=_json_default) + "\n")
+        # ASCII, DEL escaped too: no control character reaches the terminal.
+        sys.stdout.write(_dumps(doc, indent=2).replace("\x7f", "\\u007f") + "\n")
     else:
         text = io.StringIO()
-        _print_inspect(doc, view, text)
-        sys.stdout.write(_show_bytes(text.getvalue()))
+        _print_inspect(args.path, doc, view, text)
+        sys.stdout.write(inert(text.getvalue(), keep_newlines=True))
     return OK

@@ -2,13 +2,15 @@
 import argparse
 import json
 import os
+import stat
 import sys
 from typing import Any, List, Optional, Tuple
 
-from .. import dialect, errors, home
+from .. import _core, dialect, errors, home
 from ..pack import JobPack
 from ..validate import validate
 from .common import FAIL, OK, STDIN, CLIError, _display, _os_reason, _read_bytes
+from .escape import inert, name
 from .pretty import _short
 
 
@@ -16,9 +18,27 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _deep_json(path: str, what: str, data: bytes) -> Any:
+    """Standard JSON too deep for Python's json, read by the library's own
+    non-recursive reader (up to dialect.MAX_DEPTH levels)."""
+    scan = _core.scan_json(data)
+    if not scan.ok:
+        raise CLIError(f"{what} {_display(path)} cannot be read: "
+                       f"{_core.status_message(scan.status)} (at byte {scan.error_offset})")
+    if scan.dialect_features:
+        raise CLIError(f"{what} {_display(path)} is not standard JSON (it uses "
+                       f"{', '.join(scan.feature_names())}); fix it, or pass --verbatim to "
+                       f"embed it byte for byte")
+    return dialect.loads(data, name=what, scan=scan)
+
+
 def _parse_json_file(path: str, what: str, data: bytes) -> Any:
     try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        # Long integers stay digits (dialect.HugeInt): int() is quadratic.
+        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant,
+                           parse_int=dialect._parse_int)
+    except RecursionError:
+        value = _deep_json(path, what, data)
     except UnicodeDecodeError as e:
         raise CLIError(f"{what} {_display(path)} is not UTF-8 (byte {e.start}); pass "
                        f"--verbatim to embed it byte for byte") from e
@@ -64,10 +84,13 @@ def _worker_problem(jobdict: Any, zip_bytes: Any, home_path: str) -> Optional[st
     try:
         if home.contains(zip_bytes, worker):
             return None
-        names = [e.name for e in home.entries(zip_bytes) if not e.is_dir]
+        count = home.scan(zip_bytes).entries
+        names = [e.name for e in home.entries(zip_bytes, limit=100) if not e.is_dir]
     except errors.ZipError as e:
         return f"the job home {home_path} is not a readable ZIP archive: {e}"
-    listing = ", ".join(names[:5]) + (f", ... ({len(names)} files)" if len(names) > 5 else "")
+    listing = ", ".join(name(n) for n in names[:5])
+    if count > len(names[:5]):
+        listing += f", ... ({count} entries)"
     return (f"the jobdict's worker {worker!r} is not a file in the job home {home_path} "
             f"(it has: {listing or 'no files'})")
 
@@ -103,22 +126,22 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(f"{problem}; refusing to build a pack whose job would fail "
                            f"(--no-worker-check builds it anyway)", FAIL)
 
+    to_file = False
     if args.output == STDIN:
         pack.dump(sys.stdout.buffer)
         sys.stdout.buffer.flush()
-        size = None
     else:
         try:
-            pack.dump(args.output)
+            pack.dump(args.output)  # a FIFO or device is written in place: a stream
+            to_file = stat.S_ISREG(os.stat(args.output).st_mode)
         except OSError as e:
             raise CLIError(f"cannot write {args.output}: {_os_reason(e)}") from e
-        size = os.path.getsize(args.output)
-    if size is not None:
-        print(f"wrote {args.output}: {size} bytes, version {args.pack_version}, "
-              f"job home {len(zip_bytes)} bytes {'built from' if built else 'copied from'} "
-              f"{args.home}")
+    if to_file:
+        print(f"wrote {name(args.output)}: {os.path.getsize(args.output)} bytes, version "
+              f"{args.pack_version}, job home {len(zip_bytes)} bytes "
+              f"{'built from' if built else 'copied from'} {name(args.home)}")
     # Building a pack that fails validation is allowed (test packs): say so.
-    for p in validate(pack.dumps() if size is None else args.output, strict=True):
+    for p in validate(args.output if to_file else pack.dumps(), strict=True):
         what = "strict validation fails" if p.beyond_master else "the master would reject it"
-        print(f"jobpack pack: warning: {what}: {p}", file=sys.stderr)
+        print(f"jobpack pack: warning: {what}: {inert(str(p))}", file=sys.stderr)
     return OK

@@ -1,17 +1,37 @@
 """Decoded JSON values for people: clipped, indented, kept on one line when short."""
 import json
 import re
+import secrets
 from typing import Any, List, Tuple
 
 from .. import dialect
+from .escape import inert
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, dialect.HugeInt):
-        return int(value) if len(value.text) <= 100_000 else repr(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
     return repr(value)
+
+
+def _dumps(value: Any, **options: Any) -> str:
+    """json.dumps, with each dialect.HugeInt written as its digits: never
+    converted to int, which is quadratic in the digits (16 integers of
+    100,000 digits took 29 s to print)."""
+    texts: List[str] = []
+    nonce = secrets.token_hex(8)  # so no string in a pack can pose as a placeholder
+
+    def default(item: Any) -> Any:
+        if isinstance(item, dialect.HugeInt):
+            texts.append(item.text)
+            return f"\0{nonce}-{len(texts) - 1}\0"
+        return _json_default(item)
+
+    out = json.dumps(value, default=default, **options)
+    if texts:
+        token = re.compile('"\\\\u0000%s-([0-9]+)\\\\u0000"' % nonce)
+        out = token.sub(lambda m: texts[int(m.group(1))], out)
+    return out
 
 
 MAX_SHOWN_DEPTH = 32
@@ -51,7 +71,7 @@ def _clip(value: Any, pairs: bool = False, max_depth: int = MAX_SHOWN_DEPTH) -> 
 
 
 def _one_line(value: Any, ascii: bool = False) -> str:
-    return json.dumps(value, ensure_ascii=ascii, default=_json_default)
+    return _dumps(value, ensure_ascii=ascii)
 
 
 def _pretty(value: Any, level: int = 0, ascii: bool = False) -> str:
@@ -77,14 +97,7 @@ def _pairs_object_text(pairs: List[List[Any]]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}"
 
 
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
-
-
-def _show_bytes(text: str) -> str:
-    """Bytes that are not UTF-8 (kept as U+DC80-U+DCFF) shown as \\xNN."""
-    return _ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
-
-
 def _short(value: Any, limit: int = 100) -> str:
+    """One line for people: at most ``limit`` characters, control characters escaped."""
     text = value if isinstance(value, str) else _one_line(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return inert(text if len(text) <= limit else text[:limit - 3] + "...")

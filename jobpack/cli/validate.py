@@ -6,8 +6,10 @@ import sys
 import time
 from typing import Any, List, Sequence, TextIO, Tuple
 
+from .. import _files, errors
 from ..validate import validate
 from .common import ERROR, FAIL, OK, STDIN, CLIError, _os_reason
+from .escape import name, unfiltered
 from .formats import reporter
 
 PROGRESS_MIN_PACKS = 50
@@ -88,25 +90,27 @@ def run(args: argparse.Namespace) -> int:
     io_errors: List[Tuple[str, str]] = []
     targets = _targets(args.paths, io_errors)
     for path, reason in io_errors:  # directories that could not be (fully) read
-        print(f"jobpack validate: {path}: {reason}", file=sys.stderr)
-    progress = _Progress(len(targets), sys.stderr)
+        print(f"jobpack validate: {name(path)}: {reason}", file=sys.stderr)
+    progress = _Progress(len(targets), unfiltered(sys.stderr))
     report = reporter(args.format, args.strict, args.quiet, sys.stdout, progress.clear)
     failed = 0
     for i, path in enumerate(targets):
         try:
-            source: Any = sys.stdin.buffer.read() if path == STDIN else path
+            source: Any = (_files.read_stream(sys.stdin.buffer.read) if path == STDIN
+                           else path)
             problems = validate(source, strict=args.strict)
-        except OSError as e:
-            io_errors.append((path, _os_reason(e)))
+        except (OSError, errors.SourceError) as e:
+            reason = _os_reason(e) if isinstance(e, OSError) else str(e)
+            io_errors.append((path, reason))
             progress.clear()
-            print(f"jobpack validate: cannot read {path}: {_os_reason(e)}", file=sys.stderr)
+            print(f"jobpack validate: cannot read {name(path)}: {reason}", file=sys.stderr)
             continue
         except Exception as e:  # a bug: say which pack, keep going
             if args.debug:
                 raise
             io_errors.append((path, f"internal error: {type(e).__name__}: {e}"))
             progress.clear()
-            print(f"jobpack validate: internal error while validating {path}: "
+            print(f"jobpack validate: internal error while validating {name(path)}: "
                   f"{type(e).__name__}: {e} (run with --debug for the traceback)",
                   file=sys.stderr)
             continue

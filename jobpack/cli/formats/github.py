@@ -2,6 +2,7 @@
 from typing import List
 
 from ...validate import Problem
+from ..escape import inert, name
 from . import Reporter
 
 
@@ -16,7 +17,7 @@ def _gh_property(text: str) -> str:
 class GitHubReporter(Reporter):
     def show(self, path: str, problems: List[Problem]) -> None:
         for p in problems:
-            self._write(f"::error file={_gh_property(path)}::{_gh_data(str(p))}\n")
+            self._write(f"::error file={_gh_property(name(path))}::{_gh_data(inert(str(p)))}\n")
 
 
 REPORTER = GitHubReporter

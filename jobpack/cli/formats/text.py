@@ -3,6 +3,7 @@ from typing import List, Tuple
 
 from ...validate import Problem
 from ..common import _display
+from ..escape import inert, name
 from . import Reporter
 
 
@@ -11,12 +12,12 @@ class TextReporter(Reporter):
         valid = not problems
         if valid:
             if not self.quiet:
-                self._write(f"{_display(path)}: ok\n")
+                self._write(f"{name(_display(path))}: ok\n")
             return
         master_ok = all(p.beyond_master for p in problems)
         note = " (strict; the master accepts it)" if master_ok else ""
-        lines = [f"{_display(path)}: INVALID{note}\n"]
-        lines += [f"  {p}\n" for p in problems]
+        lines = [f"{name(_display(path))}: INVALID{note}\n"]
+        lines += [f"  {inert(str(p))}\n" for p in problems]
         self._write("".join(lines))
 
     def finish(self, io_errors: List[Tuple[str, str]]) -> None:

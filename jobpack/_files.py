@@ -257,7 +257,25 @@ def open_dir_at(dir_fd: int, name: str, create: bool = True) -> int:
             os.mkdir(name, 0o755, dir_fd=dir_fd)
         except FileExistsError:
             pass
-    return os.open(name, os.O_RDONLY | os.O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC,
+                       dir_fd=dir_fd)
+    except (NotADirectoryError, OSError) as e:
+        if e.errno not in (errno.ENOTDIR, errno.ELOOP):
+            raise
+        raise _not_a_directory(name, dir_fd) from None
+
+
+def _not_a_directory(name: str, dir_fd: Optional[int] = None) -> OSError:
+    """The error for a path that a no-follow directory open refused: Linux
+    says ENOTDIR for a link too, so look."""
+    try:
+        is_link = stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        is_link = False
+    if is_link:
+        return OSError(errno.ELOOP, "is a symbolic link, which is never followed", name)
+    return NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", name)
 
 
 def write_all(fd: int, data: Any) -> None:

@@ -540,9 +540,14 @@ def _open_root(root: str, follow_symlinks: bool) -> int:
     except FileExistsError:
         pass
     flags = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
-    if not follow_symlinks:
-        flags |= os.O_NOFOLLOW
-    return os.open(root, flags)
+    if follow_symlinks:
+        return os.open(root, flags)
+    try:
+        return os.open(root, flags | os.O_NOFOLLOW)
+    except OSError as e:
+        if e.errno not in (errno.ENOTDIR, errno.ELOOP):
+            raise
+        raise _files._not_a_directory(root) from None
 
 
 def _why(exc: OSError) -> str:

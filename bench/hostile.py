@@ -76,6 +76,17 @@ def _million_entry_pack(tmp: str) -> str:
     return path
 
 
+def case_million_flagged_strict(tmp: str) -> Tuple[str, List[str]]:
+    # Item 5 as reported: the same home with a '../' entry last, so strict
+    # mode must name it.
+    path = os.path.join(tmp, "million-flagged.jobpack")
+    if not os.path.exists(path):
+        names = [b"job.py"] + [b"e%07d" % i for i in range(999_998)] + [b"../escape"]
+        with open(path, "wb") as f:
+            f.write(raw_pack(JOBDICT, home=stored_zip(names)))
+    return "cli", ["validate", "--strict", path]
+
+
 def case_million_strict(tmp: str) -> Tuple[str, List[str]]:
     return "cli", ["validate", "--strict", _million_entry_pack(tmp)]
 
@@ -139,6 +150,7 @@ CASES: Dict[str, Callable[[str], Tuple[str, List[str]]]] = {
     "5-million-entries-validate": case_million_plain,
     "5-million-entries-strict": case_million_strict,
     "5-million-entries-inspect": case_million_inspect,
+    "5-million-flagged-strict": case_million_flagged_strict,
     "6-long-ints-inspect": case_long_ints_inspect,
     "7-deep-arrays-strict": case_deep_strict,
     "7-deep-arrays-load": case_deep_load,

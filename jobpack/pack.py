@@ -59,8 +59,8 @@ def _read_file(f: BinaryIO, use_mmap: Optional[bool]) -> Any:
         fileno = f.fileno()
         st = os.fstat(fileno)
     except (OSError, AttributeError, io.UnsupportedOperation):
-        fileno, st = None, None
-    if fileno is not None and stat.S_ISREG(st.st_mode) and _maps(st.st_size, use_mmap):
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode) and _maps(st.st_size, use_mmap):
         if hasattr(f, "tell") and f.tell() == 0:
             return _files.read_regular(fileno, st.st_size, True)
     if hasattr(f, "seek"):

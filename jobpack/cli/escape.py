@@ -92,7 +92,7 @@ class _InertWriter(io.TextIOBase):
     def __init__(self, stream: TextIO):
         self.unfiltered = stream
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         self.unfiltered.write(inert(text, keep_newlines=True))
         return len(text)
 
@@ -107,7 +107,7 @@ class _InertWriter(io.TextIOBase):
 
     @property
     def buffer(self) -> Any:  # binary output (pack -o -) is not text
-        return self.unfiltered.buffer  # type: ignore[attr-defined]
+        return self.unfiltered.buffer
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -117,8 +117,8 @@ class _InertWriter(io.TextIOBase):
 def install() -> Any:
     """Filter sys.stdout and sys.stderr; returns the function that restores them."""
     saved = sys.stdout, sys.stderr
-    sys.stdout = _InertWriter(saved[0])  # type: ignore[assignment]
-    sys.stderr = _InertWriter(saved[1])  # type: ignore[assignment]
+    sys.stdout = _InertWriter(saved[0])
+    sys.stderr = _InertWriter(saved[1])
 
     def restore() -> None:
         for stream in (sys.stdout, sys.stderr):

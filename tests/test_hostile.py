@@ -243,6 +243,27 @@ def test_dump_failure_leaves_no_temp_file_and_the_old_pack(tmp_path, monkeypatch
     assert os.listdir(tmp_path) == ["job.jobpack"] and target.read_bytes() == b"old pack"
 
 
+def test_cli_sigterm_during_dump_removes_the_temp_file(tmp_path):
+    script = (
+        "import os, signal, sys\n"
+        "import jobpack.pack\n"
+        "from jobpack.cli import main\n"
+        "def writev(fd, parts):\n"
+        "    os.write(fd, b'partial')\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "jobpack.pack._writev_all = writev\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h" / "job.py").write_bytes(b"")
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.run([sys.executable, "-c", script, "pack", "--jobdict", "-", "--home",
+                           tmp_path / "h", "-o", out / "job.jobpack"],
+                          input=json.dumps(jobdict()).encode(), capture_output=True, timeout=60)
+    assert proc.returncode == 128 + 15, proc.stderr
+    assert os.listdir(out) == []
+
+
 # -- 4. extract: linear in the names, bounded depth ------------------------------
 
 def test_extract_refuses_deep_names_in_linear_memory(tmp_path):

@@ -9,7 +9,9 @@ traceback.
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from typing import Any, NoReturn, Optional, Sequence
 
 from .. import __version__, errors
@@ -205,6 +207,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _setup_streams()
     # Nothing written to the terminal is a control sequence (escape.py).
     restore_streams = escape.install()
+    restore_signals = _exit_cleanly_on_signals()
     # Print any integer a pack holds (jobpack keeps ints over 20,000 digits
     # as HugeInt, so this costs little); restored for in-process callers.
     old_limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
@@ -213,9 +216,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return _run(argv)
     finally:
+        restore_signals()
         restore_streams()
         if old_limit is not None:
             sys.set_int_max_str_digits(old_limit)
+
+
+def _exit_cleanly_on_signals() -> Any:
+    """SIGTERM and SIGHUP raise SystemExit(128 + signal), so that a pack
+    being written removes its temporary file (only SIGKILL cannot)."""
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    saved = []
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                saved.append((signum, signal.signal(signum, handler)))
+
+    def restore() -> None:
+        for signum, previous in saved:
+            signal.signal(signum, previous)
+
+    return restore
 
 
 def _command(name: str) -> Any:

@@ -24,8 +24,8 @@ def _walk_files(top: str, problems: List[Tuple[str, str]]) -> List[str]:
         problems.append((e.filename or top, _os_reason(e)))
 
     for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
-        for name in filenames:
-            path = os.path.join(dirpath, name)
+        for leaf in filenames:
+            path = os.path.join(dirpath, leaf)
             try:
                 if stat.S_ISREG(os.stat(path).st_mode):
                     found.append(path)

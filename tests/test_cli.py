@@ -37,6 +37,7 @@ def run(*args, stdin=None, cwd=None, check_one_line=True):
     proc.out = proc.stdout.decode("utf-8", "backslashreplace")
     proc.err = proc.stderr.decode("utf-8", "backslashreplace")
     assert "Traceback" not in proc.err or "--debug" in args, proc.err
+    assert "internal error" not in proc.err, proc.err  # bad input is never a bug
     return proc
 
 

@@ -107,7 +107,7 @@ class Header(NamedTuple):
 
 
 _HEADER_LAYOUT = struct.Struct("=IHH4IQQq")   # jp_header, field by field
-_RESULT_LAYOUT = struct.Struct("=QQQQIii4x")  # jp_json_result
+_RESULT_LAYOUT = struct.Struct("=QQQQQQIii4x")  # jp_json_result
 _new_header = tuple.__new__
 if (_HEADER_LAYOUT.size, _RESULT_LAYOUT.size) != (ffi.sizeof("jp_header"),
                                                   ffi.sizeof("jp_json_result")):
@@ -156,13 +156,23 @@ def write_header(magic_word: int, offsets) -> bytes:
 
 
 class JSONScan(NamedTuple):
+    """The core's scan of a JSON section.
+
+    ``status`` and ``error_offset`` are the master's verdict.  The scan also
+    reads the escapes only Python's json reads (lone surrogates, U+FFFE,
+    U+FFFF: what json.dumps writes), so ``readable`` tells whether the
+    section is either standard JSON or the master's dialect, which is what
+    ``loads()`` reads; ``standard_json`` (with convert=True) is set then."""
+
     status: int
     error_offset: int
     features: int
     feature_offset: int
     max_depth: int
     top_type: int
-    standard_json: Optional[bytes]  # set when convert=True and the scan passed
+    max_int_digits: int            # digits of the longest integer value
+    readable: bool
+    standard_json: Optional[bytes]
 
     @property
     def ok(self) -> bool:
@@ -194,12 +204,27 @@ def scan_json(section, convert: bool = False) -> JSONScan:
     return _json_scan_from(raw, status, convert, out)
 
 
+_PY_ESCAPE = lib.JP_JSON_PY_ESCAPE
+
+
 def _json_scan_from(raw, status: int, convert: bool = False, out=None) -> JSONScan:
-    (error_offset, feature_offset, out_len, max_depth, features, top_type,
-     _) = _RESULT_LAYOUT.unpack_from(raw)
-    text = ffi.buffer(out, out_len)[:] if convert and status == lib.JP_OK else None
+    (error_offset, feature_offset, out_len, max_depth, escape_offset, max_int_digits,
+     features, top_type, _) = _RESULT_LAYOUT.unpack_from(raw)
+    # Standard JSON or the master's dialect, not a mix of the two (which
+    # neither json.dumps nor the master's writers produce).
+    readable = status == lib.JP_OK and (
+        not features & _PY_ESCAPE or not features & DIALECT_ONLY)
+    text = ffi.buffer(out, out_len)[:] if convert and readable else None
+    if features & _PY_ESCAPE and status in _AFTER_ESCAPE:
+        # The master stops at the first escape only Python reads.
+        status, error_offset = lib.JP_ERR_JSON_ESCAPE, escape_offset
     return tuple.__new__(JSONScan, (status, error_offset, features, feature_offset,
-                                    max_depth, top_type, text))
+                                    max_depth, top_type, max_int_digits, readable, text))
+
+
+# Statuses a scan can end with after it passed an escape only Python reads
+# (the escape comes first, so the master's verdict is the escape).
+_AFTER_ESCAPE = frozenset(range(lib.JP_OK, lib.JP_STATUS_COUNT)) - {lib.JP_ERR_BUFFER_TOO_SMALL}
 
 
 def scan_pack(buf) -> Tuple[Header, Any]:

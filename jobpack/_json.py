@@ -3,11 +3,10 @@ or, failing that, as the master reads them (``jobpack.dialect``)."""
 import decimal
 import json
 import math
-import re
 import secrets
 from typing import Any, Dict
 
-from . import dialect, errors
+from . import _core, dialect, errors
 
 
 class _HugeInts:
@@ -176,38 +175,16 @@ def _encode_with_long_ints(value: Any) -> str:
     return huge.substitute(encoded)
 
 
-def decode_section(section: memoryview, name: str, base: int) -> Any:
-    """Standard JSON (what dumps() writes) or, failing that, the master's
-    dialect; the master's error if neither reads it.  Where both read a
-    section they give the same value, so the cheaper one goes first."""
+def decode_section(section: Any, name: str, base: int) -> Any:
+    """Standard JSON (what dumps() and Disco write) or the master's dialect,
+    in one C scan and one json.loads; the master's error if neither reads
+    it.  Where both read a section they give the same value.
+
+    The section is copied first, and scanned and decoded from that copy: a
+    buffer that another thread changes meanwhile gives a consistent value
+    or a JSONDecodeError, never a UnicodeDecodeError or a crash."""
     raw = bytes(section)
-    try:
-        if _LONG_DIGIT_RUN.search(raw):
-            # Python's int() would refuse it or, with the digit limit lifted,
-            # take quadratic time: the dialect path bounds both.
-            raise ValueError("long integer")
-        return _STANDARD_JSON.decode(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
-        # Not UTF-8, not standard, too deep or too long an int for Python's
-        # json: the master's reading decides.
-        return dialect.loads(section, name=name, base_offset=base)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if value in (math.inf, -math.inf):
-        raise ValueError(f"{text} overflows a double")
-    return value
-
-
-_LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % (dialect.MAX_FAST_INT_DIGITS + 1))
-
-# Standard JSON limited to what dumps() writes: no NaN or Infinity, and no
-# float that overflows (it would load as inf, which dumps() refuses).
-_STANDARD_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
-
-
+    scan = _core.scan_json(raw)
+    if not scan.readable:
+        raise dialect.error(scan, raw, name, base)
+    return dialect.decode(raw, scan)

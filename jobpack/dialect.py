@@ -24,7 +24,8 @@ How master values map to Python:
 import decimal
 import json
 import re
-from typing import Any, Optional
+import sys
+from typing import Any, Callable, Optional
 
 from . import _core, errors
 from ._native import lib
@@ -37,6 +38,11 @@ __all__ = ["loads", "HugeInt", "MAX_DEPTH"]
 MAX_INT_DIGITS = 20000
 MAX_FAST_INT_DIGITS = lib.JP_JSON_BIG_INT_DIGITS  # the C scanner flags longer ones
 MAX_DEPTH = lib.JP_JSON_MAX_DEPTH  # deeper sections are refused by the C scanner
+# Python's json recurses once per nesting level, and after
+# sys.setrecursionlimit(100000) a deep section overflows the C stack
+# (SIGSEGV) before RecursionError: deeper sections (the core reports the
+# depth) are decoded without recursion.
+SAFE_DEPTH = lib.JP_JSON_DEEP_LIMIT
 
 
 class HugeInt:
@@ -63,23 +69,46 @@ class HugeInt:
         return hash(self.text)
 
 
-def _parse_int(text: str) -> Any:
-    digits = len(text) - text.startswith("-")
-    if digits <= MAX_FAST_INT_DIGITS:
-        return int(text)
-    if digits <= MAX_INT_DIGITS:
-        return int(decimal.Decimal(text))
-    return HugeInt(text)
+def _int_parser(limit: int) -> Callable[[str], Any]:
+    """json's parse_int for integers of any length, whatever the process's
+    int_max_str_digits: int() up to ``limit`` digits, then Decimal (whose
+    conversion to int has no digit limit), then HugeInt."""
+    def parse_int(text: str) -> Any:
+        digits = len(text) - text.startswith("-")
+        if digits <= limit:
+            return int(text)
+        if digits <= MAX_INT_DIGITS:
+            return int(decimal.Decimal(text))
+        return HugeInt(text)
+    return parse_int
 
 
-def _error(scan: "_core.JSONScan", section: bytes, name: str, base: int) -> errors.JSONDecodeError:
+_get_int_max_str_digits = getattr(sys, "get_int_max_str_digits", None)
+
+
+def fast_int_digits() -> int:
+    """Longest integer text that plain int() converts quickly and that this
+    process's int_max_str_digits (CPython 3.11+, and security releases of
+    older ones) allows now: it can change at any time, so ask each time."""
+    limit = _get_int_max_str_digits() if _get_int_max_str_digits is not None else 0
+    return MAX_FAST_INT_DIGITS if limit == 0 else min(limit, MAX_FAST_INT_DIGITS)
+
+
+def error(scan: "_core.JSONScan", section: Any, name: str, base: int) -> errors.JSONDecodeError:
+    """The master's error for a section it cannot read."""
     at = scan.error_offset
     snippet = bytes(section[max(0, at - 12):at + 12])
     what = ("is nested too deep for jobpack" if scan.status == lib.JP_ERR_JSON_TOO_DEEP
             else "is not JSON the master can read")
+    hint = ""
+    if scan.features & lib.JP_JSON_PY_ESCAPE and scan.dialect_features:
+        # Python's json reads the escape, but not the master-only JSON.
+        hint = (f"; the section also uses JSON only the master reads "
+                f"({', '.join(scan.feature_names())}), so neither reader takes it")
     return errors.JSONDecodeError(
         f"{name} {what}: {_core.status_message(scan.status)}; "
-        f"found {snippet!r} around section byte {at}", base + at, _core.status_name(scan.status))
+        f"found {snippet!r} around section byte {at}{hint}", base + at,
+        _core.status_name(scan.status))
 
 
 def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False,
@@ -90,16 +119,28 @@ def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool =
     if scan is None:
         scan = _core.scan_json(section)
     if not scan.ok:
-        raise _error(scan, section, name, base_offset)
-    if scan.features == 0:
-        text = section if isinstance(section, (bytes, str)) else bytes(section)
-    else:
+        raise error(scan, section, name, base_offset)
+    return decode(section, scan, pairs)
+
+
+def decode(section, scan: "_core.JSONScan", pairs: bool = False) -> Any:
+    """A section its scan found readable (standard JSON or the master's
+    dialect), as Python values.  Never hands Python's recursive json a
+    section nested deeper than SAFE_DEPTH, whatever the recursion limit, and
+    never converts an integer longer than the process allows."""
+    if scan.dialect_features:
         text = _core.scan_json(section, convert=True).standard_json
-    hook = list if pairs else None
-    if scan.features & lib.JP_JSON_DEEP:
-        return _loads_iterative(text.decode("utf-8"), pairs)
-    parse_int = _parse_int if scan.features & lib.JP_JSON_BIG_INT else None
-    return json.loads(text, object_pairs_hook=hook, parse_int=parse_int)
+    else:
+        text = section if type(section) is bytes else bytes(section)
+    limit = fast_int_digits()
+    parse_int = _int_parser(limit) if scan.max_int_digits > limit else None
+    if scan.max_depth <= SAFE_DEPTH:
+        try:
+            return json.loads(text, object_pairs_hook=list if pairs else None,
+                              parse_int=parse_int)
+        except RecursionError:
+            pass  # a low recursion limit, or a deep stack already: no recursion then
+    return _loads_iterative(text.decode("utf-8"), pairs, parse_int or _int_parser(limit))
 
 
 _TOKEN = re.compile(r'[ \t\r\n]*(?:("(?:[^"\\]|\\.)*")|([\[\]{}:,])|'
@@ -107,7 +148,7 @@ _TOKEN = re.compile(r'[ \t\r\n]*(?:("(?:[^"\\]|\\.)*")|([\[\]{}:,])|'
 _LITERALS = {"true": True, "false": False, "null": None}
 
 
-def _loads_iterative(text: str, pairs: bool) -> Any:
+def _loads_iterative(text: str, pairs: bool, parse_int: Callable[[str], Any]) -> Any:
     """Decode standard JSON (the core's output) without recursion, for
     nesting deeper than Python's json module can follow."""
     stack: list = []   # open containers: [container, pending key]
@@ -137,7 +178,7 @@ def _loads_iterative(text: str, pairs: bool) -> Any:
             else:
                 add(value)
         elif number is not None:
-            add(float(number) if frac or exp else _parse_int(number))
+            add(float(number) if frac or exp else parse_int(number))
         elif literal is not None:
             add(_LITERALS[literal])
         elif punct == "[":

@@ -4,6 +4,7 @@ import decimal
 import json
 import math
 import secrets
+import sys
 from typing import Any, Dict
 
 from . import _core, dialect, errors
@@ -44,14 +45,24 @@ class _HugeInts:
 def _long_ints_as_huge(value: Any) -> Any:
     """value with ints beyond Python's str() limit wrapped as HugeInt."""
     if type(value) is int:
-        return dialect.HugeInt(_int_text(value)) if value.bit_length() > 14000 else value
+        return value if _fits_str(value) else dialect.HugeInt(_int_text(value))
     if isinstance(value, dict):
         # json.dumps writes an int key as the string of its digits.
-        return {(_int_text(k) if type(k) is int and k.bit_length() > 14000 else k):
+        return {(_int_literal(k) if type(k) is int else k):
                 _long_ints_as_huge(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_long_ints_as_huge(v) for v in value]
     return value
+
+
+def _fits_str(value: int) -> bool:
+    """Can str() convert this int now, under the process's int_max_str_digits?
+    (An int of b bits has at most b * log10(2) + 1 digits.)"""
+    return value.bit_length() * 0.30103 + 1 <= dialect.fast_int_digits()
+
+
+def _int_literal(value: int) -> str:
+    return int.__repr__(value) if _fits_str(value) else _int_text(value)
 
 
 def _int_text(value: int) -> str:
@@ -67,11 +78,7 @@ _ENCODER = json.JSONEncoder(allow_nan=False)
 
 def encode_section(value: Any, name: str) -> bytes:
     try:
-        try:
-            encoded = _ENCODER.encode(value)
-        except (TypeError, ValueError):
-            encoded = _encode_with_long_ints(value)  # or the same error again
-        return encoded.encode("ascii")
+        return _encode(value).encode("ascii")
     except ValueError as e:
         hint = (" (NaN and Infinity are not JSON the master reads)"
                 if "Out of range float" in str(e) else "")
@@ -79,8 +86,38 @@ def encode_section(value: Any, name: str) -> bytes:
     except TypeError as e:
         raise errors.EncodeError(f"{name} cannot be encoded as JSON: {e}; "
                                  f"convert it to dicts, lists, str, int, float, bool or None") from None
+
+
+def _encode(value: Any) -> str:
+    if sys.getrecursionlimit() > _DEFAULT_RECURSION_LIMIT and _deeper_than(value, _SAFE_DEPTH):
+        # Python's json encoder recurses per level: under a raised recursion
+        # limit a deep value overflows the C stack before RecursionError.
+        return _encode_iterative(value)
+    try:
+        try:
+            return _ENCODER.encode(value)
+        except (TypeError, ValueError):
+            return _encode_with_long_ints(value)  # or the same error again
     except RecursionError:
-        return _encode_iterative(value).encode("ascii")
+        return _encode_iterative(value)
+
+
+_DEFAULT_RECURSION_LIMIT = 1000  # CPython's; within it, json cannot overflow the C stack
+_SAFE_DEPTH = dialect.SAFE_DEPTH
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Is value nested more than limit containers deep?  Without recursion."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, (dict, list, tuple)))
+    return False
 
 
 def _encode_iterative(value: Any) -> str:
@@ -107,7 +144,7 @@ def _encode_iterative(value: Any) -> str:
         elif item is False:
             out.append("false")
         elif isinstance(item, int):
-            out.append(int.__repr__(item) if item.bit_length() <= 14000 else _int_text(item))
+            out.append(_int_literal(item))
         elif isinstance(item, float):
             out.append(_float_text(item))
         elif isinstance(item, dialect.HugeInt):
@@ -156,7 +193,7 @@ def _key_text(key: Any) -> str:
     if key is None:
         return "null"
     if isinstance(key, int):
-        return int.__repr__(key) if key.bit_length() <= 14000 else _int_text(key)
+        return _int_literal(key)
     if isinstance(key, float):
         return _float_text(key)
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")

@@ -118,8 +118,11 @@ def _checked_header(buf: memoryview) -> _core.Header:
 
 
 def _byte_view(data: Any) -> memoryview:
-    """A flat unsigned-byte memoryview of any bytes-like object."""
+    """A flat unsigned-byte memoryview of any bytes-like object (a strided
+    one, such as memoryview(data)[::2], is copied into bytes, in order)."""
     buf = data if isinstance(data, memoryview) else memoryview(data)
+    if not buf.c_contiguous:
+        return memoryview(buf.tobytes())
     if buf.format != "B" or buf.ndim != 1:
         buf = buf.cast("B")
     return buf
@@ -262,8 +265,12 @@ class JobPack:
 
     @classmethod
     def _loads_master_only(cls, buf: memoryview) -> "JobPack":
-        # One C call checks the header and scans both JSON sections.
-        header, scans = _core.scan_pack(buf)
+        immutable = type(buf.obj) is bytes
+        if immutable:
+            # One C call checks the header and scans both JSON sections.
+            header, scans = _core.scan_pack(buf)
+        else:
+            header, scans = _core.decode_header(buf), None
         if not header.ok:
             raise header.error()
         version = header.version
@@ -271,10 +278,16 @@ class JobPack:
             raise errors.UnsupportedVersionError(
                 f"unsupported job pack version {version}: the master reads versions 1 and 2", 2)
         d, e, h, a = header.offsets
-        jobdict = dialect.loads(buf[d:e], name="jobdict", base_offset=d,
-                                scan=_core.json_scan_of(scans[0]))
-        jobenvs = dialect.loads(buf[e:h], name="jobenvs", base_offset=e,
-                                scan=_core.json_scan_of(scans[1]))
+        if immutable:
+            jobdict = dialect.loads(buf[d:e], name="jobdict", base_offset=d,
+                                    scan=_core.json_scan_of(scans[0]))
+            jobenvs = dialect.loads(buf[e:h], name="jobenvs", base_offset=e,
+                                    scan=_core.json_scan_of(scans[1]))
+        else:
+            # A buffer another thread may change: scan and decode one copy
+            # of each section, so both see the same bytes.
+            jobdict = dialect.loads(bytes(buf[d:e]), name="jobdict", base_offset=d)
+            jobenvs = dialect.loads(bytes(buf[e:h]), name="jobenvs", base_offset=e)
         return cls(version, jobdict, jobenvs, buf[h:a], buf[a:])
 
     @classmethod

@@ -15,9 +15,11 @@ Erlang's view of JSON values, used throughout: a JSON string is a binary
 (Python ``str``), an array is a list, which Erlang string functions also
 take as a string of character codes, ``true``/``false``/``null`` are atoms.
 """
+import decimal
+import mmap
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from . import _core, dialect, errors, home
 from ._native import lib
@@ -130,19 +132,76 @@ def preferred_host(url: Any) -> Optional[str]:
     return m.group(1).decode("utf-8", "surrogateescape") if m else None
 
 
-def _as_text(x: Any) -> Any:
-    """An Erlang string (binary or list of codes) as Python text, when it is one."""
-    if isinstance(x, list) and all(type(c) is int and 0 <= c <= 0x10FFFF for c in x):
-        return "".join(map(chr, x))
+def _byte_string(x: Any) -> Any:
+    """The master's value of a field it reads as a string (prefix,
+    save_info), in the library's convention.
+
+    The master keeps a JSON string as the list of its UTF-8 bytes, and a
+    JSON array of integers as that list, so ``"\u00e9"`` and ``[195, 169]``
+    are one value (bytes C3 A9), and ``[233]`` is the byte E9: a flat list
+    of integers 0-255 becomes the str whose surrogateescape encoding is
+    those bytes, as a JSON string already is.  Any other list (codes above
+    255 such as ``[1000, 2000]`` or ``[55296]``, nested lists, non-integers)
+    is not a byte string and stays a list, so equal master values are equal
+    Python values and unequal ones are not."""
+    if isinstance(x, list) and all(type(c) is int and 0 <= c <= 255 for c in x):
+        return bytes(x).decode("utf-8", "surrogateescape")
     return x
 
 
-def _describe(x: Any) -> str:
-    try:
-        text = repr(x)
-    except RecursionError:  # the master reads any depth; repr does not
-        return f"a deeply nested {type(x).__name__}"
-    return text if len(text) <= 60 else text[:57] + "..."
+def _describe(x: Any, width: int = 60) -> str:
+    """repr(x), cut to ``width`` characters, for messages: built lazily and
+    without recursion (a value may be nested 100,000 deep) or str() of a
+    long int (int_max_str_digits), so it works on any decoded value."""
+    text, size = [], 0
+    for piece in _repr_pieces(x):
+        text.append(piece)
+        size += len(piece)
+        if size > width:
+            break
+    joined = "".join(text)
+    return joined if len(joined) <= width else joined[:width - 3] + "..."
+
+
+def _repr_pieces(value: Any) -> Iterator[str]:
+    stack = [_repr_parts(value)]
+    while stack:
+        part = next(stack[-1], None)
+        if part is None:
+            stack.pop()
+        elif isinstance(part, str):
+            yield part
+        else:
+            stack.append(_repr_parts(part[0]))
+
+
+def _repr_parts(value: Any) -> Iterator[Any]:
+    """The pieces of one value's repr: strings, and (child,) for a nested
+    value whose pieces come next."""
+    if isinstance(value, (list, tuple)):
+        yield "[" if isinstance(value, list) else "("
+        for i, item in enumerate(value):
+            yield ", " if i else ""
+            yield (item,)
+        yield "]" if isinstance(value, list) else ("," if len(value) == 1 else "") + ")"
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ", " if i else ""
+            yield (key,)
+            yield ": "
+            yield (item,)
+        yield "}"
+    elif type(value) is int:
+        yield int.__repr__(value) if value.bit_length() <= 2000 else _long_int_text(value)
+    else:
+        yield repr(value)
+
+
+def _long_int_text(value: int) -> str:
+    # Decimal formats an int without int_max_str_digits (640 at least, so
+    # 2000 bits, about 600 digits, always pass plain repr).
+    return format(decimal.Decimal(value), "f")
 
 
 # -- the master, step by step -----------------------------------------
@@ -215,7 +274,7 @@ def _check_save_info(value: Any) -> Any:
     if not ok:
         raise _Reject("invalid_job_save_info",
                       f"save_info must start with 'ddfs' or 'hdfs', found {_describe(value)}")
-    return _as_text(value)
+    return _byte_string(value)
 
 
 def _check_prefix(value: Any) -> Any:
@@ -230,7 +289,7 @@ def _check_prefix(value: Any) -> Any:
     if bad:
         raise _Reject("invalid_prefix",
                       f"prefix must contain neither '/' nor '.', found {_describe(value)}")
-    return _as_text(value)
+    return _byte_string(value)
 
 
 def _check_pipeline(pipeline: Any) -> List[Tuple[str, str, bool]]:
@@ -385,13 +444,25 @@ def _master(pack: _Pack) -> Dict[str, Any]:
 def _view(source: Any) -> Tuple[Optional[PackView], Optional[Problem], Any]:
     if isinstance(source, JobPack):
         source = source.dumps()
-    data = _read_source(source, None)
-    buf = memoryview(data).cast("B") if not isinstance(data, memoryview) else data.cast("B")
+    buf = _snapshot(_read_source(source, None))
     header = _core.decode_header(buf)
     if not header.ok:
         err = header.error()
         return None, Problem("invalid_header", err.message, err.offset), header
     return PackView(header, buf), None, header
+
+
+def _snapshot(data: Any) -> memoryview:
+    """A flat byte view of the pack that nothing can change while it is
+    checked: bytes and read-only file maps as they are, any other buffer
+    (bytearray, array, a writable or strided memoryview) copied, so another
+    thread changing it meanwhile cannot make one check see other bytes than
+    the next."""
+    view = data if isinstance(data, memoryview) else memoryview(data)
+    if view.c_contiguous and (type(view.obj) is bytes or
+                              (isinstance(view.obj, mmap.mmap) and view.readonly)):
+        return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+    return memoryview(view.tobytes())
 
 
 def validate(source: Any, *, strict: bool = False) -> List[Problem]:

@@ -123,8 +123,13 @@ def _header_from(raw, status: int) -> Header:
 
 
 def _as_c_buffer(buf):
-    # bytes go to C as they are; other buffers through from_buffer.
-    return buf if type(buf) is bytes else ffi.from_buffer(buf)
+    # bytes go to C as they are; other buffers through from_buffer, but a
+    # strided one (memoryview(data)[::2]) has no flat bytes to lend: a copy.
+    if type(buf) is bytes:
+        return buf
+    if isinstance(buf, memoryview) and not buf.c_contiguous:
+        return buf.tobytes()
+    return ffi.from_buffer(buf)
 
 
 def decode_header(buf, pack_len: Optional[int] = None) -> Header:

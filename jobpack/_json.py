@@ -202,13 +202,15 @@ def _key_text(key: Any) -> str:
 def _encode_with_long_ints(value: Any) -> str:
     """The slow path: ints over str()'s 4300-digit limit and HugeInt."""
     huge = _HugeInts()
-    encoder = json.JSONEncoder(allow_nan=False, default=huge)
     try:
-        encoded = encoder.encode(value)
+        encoded = json.JSONEncoder(allow_nan=False, default=huge).encode(value)
     except ValueError as e:
         if "integer string conversion" not in str(e):
             raise
-        encoded = encoder.encode(_long_ints_as_huge(value))
+        # Afresh: placeholders of HugeInts met before the failure are not
+        # in this output.
+        huge = _HugeInts()
+        encoded = json.JSONEncoder(allow_nan=False, default=huge).encode(_long_ints_as_huge(value))
     return huge.substitute(encoded)
 
 
@@ -221,7 +223,34 @@ def decode_section(section: Any, name: str, base: int) -> Any:
     buffer that another thread changes meanwhile gives a consistent value
     or a JSONDecodeError, never a UnicodeDecodeError or a crash."""
     raw = bytes(section)
+    if len(raw) <= _DIRECT_MAX:
+        # So short that it nests at most _DIRECT_MAX deep and holds no
+        # integer longer than any int_max_str_digits: Python's json may read
+        # it without the scan (the C call costs more than it saves here).
+        try:
+            return _STANDARD_JSON.decode(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            pass  # not standard JSON, or a low recursion limit: the scan decides
     scan = _core.scan_json(raw)
     if not scan.readable:
         raise dialect.error(scan, raw, name, base)
     return dialect.decode(raw, scan)
+
+
+_DIRECT_MAX = 640  # CPython's lowest int_max_str_digits (but 0: no limit)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise ValueError(f"{text} overflows a double")
+    return value
+
+
+# Standard JSON limited to what the scan accepts: no NaN or Infinity, and no
+# float that overflows (it would load as inf, which dumps() refuses).
+_STANDARD_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)

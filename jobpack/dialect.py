@@ -128,19 +128,34 @@ def decode(section, scan: "_core.JSONScan", pairs: bool = False) -> Any:
     dialect), as Python values.  Never hands Python's recursive json a
     section nested deeper than SAFE_DEPTH, whatever the recursion limit, and
     never converts an integer longer than the process allows."""
-    if scan.dialect_features:
+    if scan.features & _DIALECT_ONLY:
         text = _core.scan_json(section, convert=True).standard_json
     else:
         text = section if type(section) is bytes else bytes(section)
-    limit = fast_int_digits()
-    parse_int = _int_parser(limit) if scan.max_int_digits > limit else None
+    # Strict UTF-8 now: lax bytes became \udcXX escapes in the conversion.
+    text = text.decode("utf-8")
+    decoder = _PAIRS_DECODER if pairs else _DECODER
+    parse_int = None
+    if scan.max_int_digits > _ALWAYS_FAST_DIGITS:
+        limit = fast_int_digits()
+        if scan.max_int_digits > limit:
+            parse_int = _int_parser(limit)
+            decoder = json.JSONDecoder(object_pairs_hook=list if pairs else None,
+                                       parse_int=parse_int)
     if scan.max_depth <= SAFE_DEPTH:
         try:
-            return json.loads(text, object_pairs_hook=list if pairs else None,
-                              parse_int=parse_int)
+            return decoder.decode(text)
         except RecursionError:
             pass  # a low recursion limit, or a deep stack already: no recursion then
-    return _loads_iterative(text.decode("utf-8"), pairs, parse_int or _int_parser(limit))
+    return _loads_iterative(text, pairs, parse_int or _int_parser(fast_int_digits()))
+
+
+_DIALECT_ONLY = lib.JP_JSON_DIALECT_ONLY
+_DECODER = json.JSONDecoder()
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=list)
+# CPython's lowest int_max_str_digits but 0 (no limit): shorter integers
+# never need asking for the limit.
+_ALWAYS_FAST_DIGITS = 640
 
 
 _TOKEN = re.compile(r'[ \t\r\n]*(?:("(?:[^"\\]|\\.)*")|([\[\]{}:,])|'

@@ -280,3 +280,51 @@ def test_header_problem_has_offset():
     bad = data[:4] + struct.pack("!I", 129) + data[8:]
     [problem] = validate(bad)
     assert problem.code == "invalid_header" and problem.offset == 4
+
+
+# -- the master's byte-string values (prefix, save_info) ------------------
+
+# The master keeps a JSON string as the list of its UTF-8 bytes and a JSON
+# array of integers as that list: equal master values must be equal here,
+# as the str whose surrogateescape encoding is the master's bytes.  A list
+# that is not a flat list of bytes is no byte string and stays a list.
+BYTE_STRINGS = [
+    # (JSON text of prefix, JSON text of save_info, the master's bytes or list)
+    (b'"\\u00e9"', b'"ddfs\\u00e9"', b"\xc3\xa9"),
+    (b'"\xc3\xa9"', b'"ddfs\xc3\xa9"', b"\xc3\xa9"),
+    (b"[195, 169]", b"[100, 100, 102, 115, 195, 169]", b"\xc3\xa9"),
+    (b"[233]", b"[100, 100, 102, 115, 233]", b"\xe9"),          # not UTF-8
+    (b'"\xed\xa0\x80"', b'"ddfs\xed\xa0\x80"', b"\xed\xa0\x80"),  # lax UTF-8
+    (b"[237, 160, 128]", b"[100, 100, 102, 115, 237, 160, 128]", b"\xed\xa0\x80"),
+    (b"[]", b'"ddfs"', b""),
+    (b"[1000, 2000]", b"[100, 100, 102, 115, 1000, 2000]", [1000, 2000]),
+    (b"[55296]", b"[100, 100, 102, 115, 55296]", [55296]),
+    (b"[[104], 105]", b"[100, 100, 102, 115, [104], 105]", [[104], 105]),
+    (b"[104, true]", b"[100, 100, 102, 115, 104.0]", [104, True]),
+]
+
+
+def _with(field, json_text, **changes):
+    base = json.dumps(v2_jobdict(**{field: "@"}, **changes)).encode()
+    return raw_pack(base.replace(b'"@"', json_text))
+
+
+@pytest.mark.parametrize("prefix, save_info, master", BYTE_STRINGS,
+                         ids=[repr(case[0])[:30] for case in BYTE_STRINGS])
+def test_jobinfo_byte_strings_are_the_masters(prefix, save_info, master):
+    got, twin = jobinfo(_with("prefix", prefix))["prefix"], jobinfo(_with("save_info", save_info))
+    if isinstance(master, bytes):
+        assert type(got) is str and got.encode("utf-8", "surrogateescape") == master
+        assert twin["save_info"] == "ddfs" + got
+    else:
+        assert got == master and twin["save_info"] == json.loads(save_info)
+
+
+def test_the_issue_table():
+    prefix = [jobinfo(_with("prefix", text))["prefix"]
+              for text in (b'"\xc3\xa9"', b"[195,169]", b"[233]", b"[55296]")]
+    assert prefix == ["\u00e9", "\u00e9", "\udce9", [55296]]
+    save_info = [jobinfo(_with("save_info", text))["save_info"]
+                 for text in (b'"ddfs\xc3\xa9"', b"[100,100,102,115,195,169]",
+                              b"[100,100,102,115,233]")]
+    assert save_info == ["ddfs\u00e9", "ddfs\u00e9", "ddfs\udce9"]

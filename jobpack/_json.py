@@ -3,6 +3,7 @@ or, failing that, as the master reads them (``jobpack.dialect``)."""
 import decimal
 import json
 import math
+import re
 import secrets
 import sys
 from typing import Any, Dict
@@ -102,7 +103,9 @@ def _encode(value: Any) -> str:
         return _encode_iterative(value)
 
 
-_DEFAULT_RECURSION_LIMIT = 1000  # CPython's; within it, json cannot overflow the C stack
+# CPython's default: within it, Python's recursive json raises RecursionError
+# before it can overflow the C stack; above it, it may crash instead.
+_DEFAULT_RECURSION_LIMIT = 1000
 _SAFE_DEPTH = dialect.SAFE_DEPTH
 
 
@@ -216,28 +219,32 @@ def _encode_with_long_ints(value: Any) -> str:
 
 def decode_section(section: Any, name: str, base: int) -> Any:
     """Standard JSON (what dumps() and Disco write) or the master's dialect,
-    in one C scan and one json.loads; the master's error if neither reads
-    it.  Where both read a section they give the same value.
+    the master's error if neither reads it; where both read a section they
+    give the same value.  Python's json first when that is safe, else (or
+    when it fails) one C scan, then one json.loads or, past SAFE_DEPTH, the
+    iterative decoder.
 
     The section is copied first, and scanned and decoded from that copy: a
     buffer that another thread changes meanwhile gives a consistent value
     or a JSONDecodeError, never a UnicodeDecodeError or a crash."""
     raw = bytes(section)
-    if len(raw) <= _DIRECT_MAX:
-        # So short that it nests at most _DIRECT_MAX deep and holds no
-        # integer longer than any int_max_str_digits: Python's json may read
-        # it without the scan (the C call costs more than it saves here).
+    if sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT and not _LONG_DIGIT_RUN.search(raw):
+        # Within the default recursion limit Python's json raises
+        # RecursionError before the C stack runs out, so it may read the
+        # section first, without the scan (which would add about a quarter
+        # to json's own time).  Anything not standard JSON, an integer over
+        # int_max_str_digits or a deep section raises, and the scan decides.
         try:
             return _STANDARD_JSON.decode(raw.decode("utf-8"))
         except (ValueError, RecursionError):
-            pass  # not standard JSON, or a low recursion limit: the scan decides
+            pass
     scan = _core.scan_json(raw)
     if not scan.readable:
         raise dialect.error(scan, raw, name, base)
     return dialect.decode(raw, scan)
 
 
-_DIRECT_MAX = 640  # CPython's lowest int_max_str_digits (but 0: no limit)
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % (dialect.MAX_FAST_INT_DIGITS + 1))
 
 
 def _reject_constant(name: str) -> Any:

@@ -83,6 +83,12 @@ def _int_parser(limit: int) -> Callable[[str], Any]:
     return parse_int
 
 
+def _parse_int(text: str) -> Any:
+    """The same, under the limit the process has now (for one-off callers
+    such as the command line; decoders build their parser once)."""
+    return _int_parser(fast_int_digits())(text)
+
+
 _get_int_max_str_digits = getattr(sys, "get_int_max_str_digits", None)
 
 

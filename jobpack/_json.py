@@ -3,7 +3,6 @@ or, failing that, as the master reads them (``jobpack.dialect``)."""
 import decimal
 import json
 import math
-import re
 import secrets
 import sys
 from typing import Any, Dict
@@ -110,17 +109,19 @@ _SAFE_DEPTH = dialect.SAFE_DEPTH
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
-    """Is value nested more than limit containers deep?  Without recursion."""
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list, tuple)):
-            if depth >= limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children
-                         if isinstance(child, (dict, list, tuple)))
-    return False
+    """Is value nested more than limit containers deep?  Level by level,
+    without recursion."""
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [child for item in level
+                 for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, _CONTAINERS)]
+    return bool(level)
+
+
+_CONTAINERS = (dict, list, tuple)
 
 
 def _encode_iterative(value: Any) -> str:
@@ -228,23 +229,26 @@ def decode_section(section: Any, name: str, base: int) -> Any:
     buffer that another thread changes meanwhile gives a consistent value
     or a JSONDecodeError, never a UnicodeDecodeError or a crash."""
     raw = bytes(section)
-    if sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT and not _LONG_DIGIT_RUN.search(raw):
-        # Within the default recursion limit Python's json raises
-        # RecursionError before the C stack runs out, so it may read the
-        # section first, without the scan (which would add about a quarter
-        # to json's own time).  Anything not standard JSON, an integer over
-        # int_max_str_digits or a deep section raises, and the scan decides.
+    if _json_may_go_first():
         try:
             return _STANDARD_JSON.decode(raw.decode("utf-8"))
         except (ValueError, RecursionError):
-            pass
+            pass  # not standard JSON, too deep, or an integer over the limit
     scan = _core.scan_json(raw)
     if not scan.readable:
         raise dialect.error(scan, raw, name, base)
     return dialect.decode(raw, scan)
 
 
-_LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % (dialect.MAX_FAST_INT_DIGITS + 1))
+def _json_may_go_first() -> bool:
+    """May Python's json read a section before the scan?  Yes when it can
+    neither overflow the C stack (a recursion limit of at most CPython's
+    default: it raises RecursionError first) nor spend quadratic time on a
+    long integer (an int_max_str_digits of at most MAX_INT_DIGITS: it raises
+    ValueError first).  Then the scan, which would add its own pass, is
+    only for what json refuses."""
+    return (sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT
+            and 0 < dialect.int_max_str_digits() <= dialect.MAX_INT_DIGITS)
 
 
 def _reject_constant(name: str) -> Any:

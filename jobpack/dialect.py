@@ -92,11 +92,17 @@ def _parse_int(text: str) -> Any:
 _get_int_max_str_digits = getattr(sys, "get_int_max_str_digits", None)
 
 
+def int_max_str_digits() -> int:
+    """This process's limit on int() of decimal text now (CPython 3.11+, and
+    security releases of older ones; 0: none).  It can change at any time,
+    so ask each time."""
+    return _get_int_max_str_digits() if _get_int_max_str_digits is not None else 0
+
+
 def fast_int_digits() -> int:
-    """Longest integer text that plain int() converts quickly and that this
-    process's int_max_str_digits (CPython 3.11+, and security releases of
-    older ones) allows now: it can change at any time, so ask each time."""
-    limit = _get_int_max_str_digits() if _get_int_max_str_digits is not None else 0
+    """Longest integer text that plain int() converts quickly and that the
+    process's int_max_str_digits allows now."""
+    limit = int_max_str_digits()
     return MAX_FAST_INT_DIGITS if limit == 0 else min(limit, MAX_FAST_INT_DIGITS)
 
 

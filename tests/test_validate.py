@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import jobpack
 from jobpack import JobPack
 from jobpack.validate import MasterRejection, Problem, jobinfo, validate
 
@@ -74,7 +73,8 @@ def test_jobinfo_raises_master_rejection_with_the_problem():
     with pytest.raises(MasterRejection) as info:
         jobinfo(pack_bytes(rejected))
     assert info.value.problem.code == "invalid_prefix"
-    assert isinstance(info.value, jobpack.JobPackError)
+    assert info.value.offset == info.value.problem.offset
+    assert "invalid_prefix" in str(info.value) and info.value.problem.message in str(info.value)
 
 
 def test_validate_accepts_paths_files_and_jobpacks(tmp_path):

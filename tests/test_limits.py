@@ -7,7 +7,8 @@ from it; these tests sit on the edge.  The limits:
   ones read (both for a path and for an open file);
 - the zip-bomb limit of strict mode and ``home.extract``: a home may declare
   up to max(100 x its size, 64 MiB), on both sides of the max;
-- ``home.extract(max_total_size=...)``: the declared total may equal it;
+- ``home.extract(max_total_size=...)`` (1 GiB by default): the declared
+  total may equal it;
 - packs of 4 GiB or more are refused (offsets are 32-bit);
 - integers of more than 20,000 digits stay ``dialect.HugeInt``;
 - the ``validate`` progress line: only for more than 50 packs.
@@ -36,6 +37,14 @@ def pack_of_size(size: int) -> bytes:
     data = JobPack(2, {"prefix": "m"}, {}, b"", b"\xab" * (size - len(base))).dumps()
     assert len(data) == size
     return data
+
+
+def test_the_limits_are_the_documented_figures():
+    # README.md gives these numbers; the tests below use the constants.
+    assert jobpack.MMAP_THRESHOLD == 1 << 20
+    assert (home.BOMB_RATIO, home.BOMB_FLOOR) == (100, 64 << 20)
+    assert dialect.MAX_INT_DIGITS == 20000
+    assert cli.PROGRESS_MIN_PACKS == 50
 
 
 @pytest.mark.parametrize("delta", EITHER_SIDE)
@@ -127,6 +136,17 @@ def test_extract_max_total_size_is_inclusive(tmp_path, delta):
         assert (target / "b").read_bytes() == b"y" * 200
 
 
+@pytest.mark.parametrize("delta", EITHER_SIDE)
+def test_extract_default_max_total_size_is_1_gib(tmp_path, delta):
+    limit = 1 << 30
+    zip_bytes = home_declaring(limit + delta)
+    # max_ratio=None: only the total-size limit stands between the claim and
+    # the inflater, which then finds the lie.
+    match = f"more than the limit of {limit}" if delta > 0 else "declared size|header says"
+    with pytest.raises(ZipError, match=match):
+        home.extract(zip_bytes, tmp_path / "out", max_ratio=None)
+
+
 # -- 4 GiB: offsets are 32-bit -------------------------------------------------
 
 @pytest.mark.parametrize("size", [2**32 - 2, 2**32 - 1, 2**32, 2**32 + 1])
@@ -150,7 +170,6 @@ def raw_pack(jobdict: bytes) -> bytes:
 @pytest.mark.parametrize("delta", EITHER_SIDE)
 @pytest.mark.parametrize("sign", ["", "-"])
 def test_huge_int_limit(delta, sign):
-    assert dialect.MAX_INT_DIGITS == 20000  # the README's figure
     text = sign + "7" * (dialect.MAX_INT_DIGITS + delta)
     section = b'{"n": ' + text.encode() + b"}"
     for value in (dialect.loads(section)["n"],
@@ -170,7 +189,6 @@ class _Terminal(io.StringIO):
 
 @pytest.mark.parametrize("delta", EITHER_SIDE)
 def test_progress_line_only_for_more_than_50_packs(tmp_path, monkeypatch, capsys, delta):
-    assert cli.PROGRESS_MIN_PACKS == 50  # the README's figure
     data = JobPack(2, {"prefix": "p"}, {}).dumps()
     for i in range(cli.PROGRESS_MIN_PACKS + delta):
         (tmp_path / f"{i:03}.jobpack").write_bytes(data)

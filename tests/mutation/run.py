@@ -3,11 +3,12 @@
 
 Each mutant is one exact text substitution (file, old, new): a comparison
 flipped or shifted by one, a check dropped, a default changed, a limit moved.
-The script copies the source tree to a temporary directory, installs the
-copy (editable) into a temporary venv, checks that the unmutated copy passes
-every test subset used below, then for each mutant: applies it, rebuilds the
-C extension if a C file changed, runs ``pytest -x -q`` on the tests relevant
-to that file (one process at a time), and restores the file.  A mutant is
+The script copies the source tree to a temporary directory, builds the C
+extension there in place (the tests import the copy through PYTHONPATH),
+checks that the unmutated copy passes every test file used below, then for
+each mutant: applies it, rebuilds the extension if a C file changed, runs
+``pytest -x -q`` on the tests relevant to that file (one process at a time,
+Hypothesis seed fixed), and restores the file.  A mutant is
 killed when pytest fails (a failing test, a crash, or the per-test time
 limit of tests/conftest.py).
 
@@ -47,11 +48,11 @@ TESTS = {
     "csrc/header.c": ("test_codec.py", "test_limits.py", "test_validate.py"),
     "csrc/mochijson.c": ("test_dialect.py", "test_codec.py"),
     "csrc/zipscan.c": ("test_home.py", "test_validate.py", "test_limits.py"),
-    "jobpack/pack.py": ("test_codec.py", "test_limits.py"),
-    "jobpack/home.py": ("test_home.py", "test_limits.py", "test_validate.py"),
+    "jobpack/pack.py": ("test_limits.py", "test_codec.py"),
+    "jobpack/home.py": ("test_limits.py", "test_home.py", "test_validate.py"),
     "jobpack/validate.py": ("test_validate.py", "test_strategies.py"),
     "jobpack/_json.py": ("test_codec.py", "test_fuzz_regressions.py", "test_dialect.py"),
-    "jobpack/dialect.py": ("test_dialect.py", "test_limits.py", "test_codec.py"),
+    "jobpack/dialect.py": ("test_limits.py", "test_dialect.py", "test_codec.py"),
 }
 
 
@@ -295,31 +296,34 @@ def run(cmd: Sequence[str], cwd: Path, env: Optional[dict] = None, timeout: floa
 
 
 class Workspace:
-    """A copy of the tree, installed editable in its own venv."""
+    """A copy of the tree with the extension built in place, imported through
+    PYTHONPATH (ahead of any installed jobpack) by an interpreter that has
+    cffi, pytest, hypothesis and setuptools."""
 
-    def __init__(self, base: Path, python: str, venv: Optional[str]):
+    def __init__(self, base: Path, python: str, fresh_venv: bool):
         self.src = base / "src"
         self.src.mkdir()
         for rel in tracked_files(ROOT):
             (self.src / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, self.src / rel)
-        if venv:
-            self.python = str(Path(venv) / "bin" / "python")
-        else:
+        self.python = python
+        if fresh_venv:
             venv_dir = base / "venv"
             subprocess.run([python, "-m", "venv", str(venv_dir)], check=True)
             self.python = str(venv_dir / "bin" / "python")
-            self._pip("install", "-q", "cffi>=1.15", "pytest>=7", "hypothesis>=6.0",
-                      "setuptools>=61", "wheel")
-        self._pip("install", "-q", "--no-build-isolation", "--no-deps", "-e", str(self.src))
-        self.env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+            proc = run([self.python, "-m", "pip", "install", "-q", "cffi>=1.15", "pytest>=7",
+                        "hypothesis>=6.0", "setuptools>=61"], cwd=self.src)
+            if proc.returncode:
+                raise SystemExit(f"pip install failed:\n{proc.stdout}\n{proc.stderr}")
+        self.env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(self.src))
         self.env.pop("JOBPACK_SLOW", None)
+        if self.build().returncode:
+            raise SystemExit("the unmutated copy does not build")
         self.built_clean = True
-
-    def _pip(self, *args: str) -> None:
-        proc = run([self.python, "-m", "pip", *args], cwd=self.src)
-        if proc.returncode:
-            raise SystemExit(f"pip {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        where = run([self.python, "-c", "import jobpack._native as n; print(n.__file__)"],
+                    cwd=self.src / "tests", env=self.env).stdout.strip()
+        if not where.startswith(str(self.src)):
+            raise SystemExit(f"the tests would import jobpack from {where!r}, not the copy")
 
     def build(self) -> subprocess.CompletedProcess:
         return run([self.python, "setup.py", "-q", "build_ext", "--inplace"], cwd=self.src,
@@ -346,8 +350,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--check", action="store_true", help="only check the list is current")
     parser.add_argument("--list", action="store_true", help="print the mutants")
     parser.add_argument("--only", help="comma-separated mutant names")
-    parser.add_argument("--python", default=sys.executable, help="interpreter for the venv")
-    parser.add_argument("--venv", help="reuse this venv (with cffi, pytest, hypothesis, setuptools)")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter with cffi, pytest, hypothesis and setuptools "
+                             "(default: this one)")
+    parser.add_argument("--fresh-venv", action="store_true",
+                        help="install those into a temporary venv first (slower)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
 
@@ -378,16 +385,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     start = time.monotonic()
     base = Path(tempfile.mkdtemp(prefix="jobpack-mutation-"))
     try:
-        ws = Workspace(base, args.python, args.venv)
+        ws = Workspace(base, args.python, args.fresh_venv)
         print(f"workspace {base} ready in {time.monotonic() - start:.0f} s; baseline...",
               flush=True)
-        subsets = sorted({TESTS[m.file] for m in mutants})
-        for files in subsets:
-            proc = ws.pytest(files)
-            if proc.returncode:
-                print(f"BASELINE FAILS on {' '.join(files)}: {first_failure(proc)}\n"
-                      f"{proc.stdout[-3000:]}", file=sys.stderr)
-                return 2
+        union = sorted({f for m in mutants for f in TESTS[m.file]})
+        proc = ws.pytest(union)
+        if proc.returncode:
+            print(f"BASELINE FAILS on {' '.join(union)}: {first_failure(proc)}\n"
+                  f"{proc.stdout[-3000:]}", file=sys.stderr)
+            return 2
         print(f"baseline passes ({time.monotonic() - start:.0f} s)", flush=True)
 
         # C mutants first, so the extension is rebuilt clean once, before

@@ -303,8 +303,12 @@ def stale_sources() -> List[str]:
 
 def _wrap(text: str) -> str:
     """Prose blocks wrapped like the rest of the READMEs; tables and lists kept."""
-    if text.startswith(("|", "- ")) or "\n" in text:
+    if text.startswith("|"):
         return text
+    if text.startswith("- "):
+        return "\n".join(textwrap.fill(item, width=90, subsequent_indent="  ",
+                                        break_long_words=False, break_on_hyphens=False)
+                         for item in text.split("\n"))
     return textwrap.fill(text, width=90, break_long_words=False, break_on_hyphens=False)
 
 

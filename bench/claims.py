@@ -213,14 +213,15 @@ def block_method(bench: Any, icount: Any) -> str:
 
 def block_limits(bench: Any, icount: Any) -> str:
     import jobpack
-    from jobpack import cli, dialect, home
+    from jobpack import dialect, home
+    from jobpack.cli import validate as cli_validate
     return (f"Limits (each tested at the limit and one either side, `tests/test_limits.py`): "
             f"files of {jobpack.MMAP_THRESHOLD >> 20} MiB or more are memory-mapped; a job home "
             f"may declare up to max({home.BOMB_RATIO} × its size, {home.BOMB_FLOOR >> 20} MiB) "
             f"(strict mode's `zip_bomb`, `home.extract`), and `home.extract` takes at most 1 GiB "
             f"by default (`max_total_size`); packs are under 4 GiB; integers of more than "
             f"{dialect.MAX_INT_DIGITS:,} digits stay `dialect.HugeInt`; `jobpack validate` "
-            f"shows progress for more than {cli.PROGRESS_MIN_PACKS} packs.")
+            f"shows progress for more than {cli_validate.PROGRESS_MIN_PACKS} packs.")
 
 
 BLOCKS: Dict[str, Callable[[Any, Any], str]] = {

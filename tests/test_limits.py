@@ -25,6 +25,7 @@ import pytest
 
 import jobpack
 from jobpack import JobPack, PackTooLargeError, ZipError, _core, cli, dialect, home
+from jobpack.cli import validate as cli_validate
 from jobpack.validate import validate
 
 EITHER_SIDE = (-1, 0, 1)
@@ -44,7 +45,7 @@ def test_the_limits_are_the_documented_figures():
     assert jobpack.MMAP_THRESHOLD == 1 << 20
     assert (home.BOMB_RATIO, home.BOMB_FLOOR) == (100, 64 << 20)
     assert dialect.MAX_INT_DIGITS == 20000
-    assert cli.PROGRESS_MIN_PACKS == 50
+    assert cli_validate.PROGRESS_MIN_PACKS == 50
 
 
 @pytest.mark.parametrize("delta", EITHER_SIDE)
@@ -190,7 +191,7 @@ class _Terminal(io.StringIO):
 @pytest.mark.parametrize("delta", EITHER_SIDE)
 def test_progress_line_only_for_more_than_50_packs(tmp_path, monkeypatch, capsys, delta):
     data = JobPack(2, {"prefix": "p"}, {}).dumps()
-    for i in range(cli.PROGRESS_MIN_PACKS + delta):
+    for i in range(cli_validate.PROGRESS_MIN_PACKS + delta):
         (tmp_path / f"{i:03}.jobpack").write_bytes(data)
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)

@@ -553,3 +553,12 @@ def test_round_trip_property(tmp_path_factory, tree):
     dst = tmp_path_factory.mktemp("dst")
     home.extract(data, dst)
     assert listing(dst) == listing(src)
+
+
+def test_contains_compares_every_byte_of_short_names():
+    # A lookup must compare the name, not just its length: one-byte and empty
+    # names are the edge (a length match alone would say yes).
+    data = make_zip([("a", b"1", zipfile.ZIP_STORED), ("bc", b"2", zipfile.ZIP_STORED)])
+    assert home.contains(data, "a") and home.contains(data, "bc")
+    for absent in ("b", "c", "ab", "cb", ""):
+        assert not home.contains(data, absent), absent

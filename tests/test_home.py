@@ -562,3 +562,39 @@ def test_contains_compares_every_byte_of_short_names():
     assert home.contains(data, "a") and home.contains(data, "bc")
     for absent in ("b", "c", "ab", "cb", ""):
         assert not home.contains(data, absent), absent
+
+
+def test_eocd_is_the_record_whose_comment_ends_the_archive():
+    # A comment may itself hold an end-of-central-directory signature.  The
+    # real record is the one whose comment length reaches the end of the
+    # archive exactly; a nearer look-alike is only a fallback.
+    fake = b"PK\x05\x06" + b"\0" * 18 + b"tail"
+    data = make_zip([("a", b"1", zipfile.ZIP_STORED), ("b/c", b"22", zipfile.ZIP_STORED)],
+                    comment=fake)
+    assert data.endswith(fake)
+    assert [e.name for e in home.entries(data)] == ["a", "b/c"]
+    assert home.scan(data).entries == 2
+
+
+def test_entry_count_larger_than_the_directory_is_refused_at_the_record():
+    data = bytearray(make_zip([("a", b"1", zipfile.ZIP_STORED)]))
+    eocd = data.rfind(b"PK\x05\x06")
+    cd_size = struct.unpack_from("<I", data, eocd + 12)[0]
+    assert cd_size // 46 == 1
+    for count in (2, 3, 0xFFFF):  # more entries than 46-byte headers fit in cd_size
+        struct.pack_into("<HH", data, eocd + 8, count, count)
+        with pytest.raises(ZipError) as info:
+            home.scan(bytes(data))
+        assert info.value.offset == eocd, (count, info.value)
+
+
+def test_entry_on_another_disk_is_refused():
+    # Multi-disk (spanned) archives are not job homes: an entry whose disk
+    # number is not 0 (nor the ZIP64 escape 0xFFFF) is refused.
+    data = bytearray(make_zip([("a", b"1", zipfile.ZIP_STORED)]))
+    central = data.find(b"PK\x01\x02")
+    for disk in (1, 2, 0xFFFE):
+        struct.pack_into("<H", data, central + 34, disk)
+        with pytest.raises(ZipError) as info:
+            home.scan(bytes(data))
+        assert info.value.offset == central

@@ -598,3 +598,20 @@ def test_entry_on_another_disk_is_refused():
         with pytest.raises(ZipError) as info:
             home.scan(bytes(data))
         assert info.value.offset == central
+
+
+@pytest.mark.parametrize("name", ["C:", "z:", "C:x", "c:/x", "C:\\", "1:", ":", "é:"])
+def test_drive_letter_names_at_every_length(name):
+    raw = name.encode()
+    [entry] = home.entries(make_zip([(name, b"1", zipfile.ZIP_STORED)]))
+    assert entry.flags & ~home.DIRECTORY == reference_flags(raw) & ~home.DIRECTORY
+    assert bool(entry.flags & home.ABSOLUTE) == (name[:1].isascii() and name[:1].isalpha())
+
+
+def test_first_flagged_is_the_first_unsafe_entry():
+    names = ["ok", "../up", "fine", "/abs", "../again"]
+    data = make_zip([(n, b"1", zipfile.ZIP_STORED) for n in names])
+    assert home.scan(data).first_flagged == 1
+    data = make_zip([(n, b"1", zipfile.ZIP_STORED) for n in names[1:]])
+    assert home.scan(data).first_flagged == 0  # 0 is a real index, not "none yet"
+    assert home.scan(make_zip([("ok", b"1", zipfile.ZIP_STORED)])).first_flagged is None

@@ -615,3 +615,15 @@ def test_first_flagged_is_the_first_unsafe_entry():
     data = make_zip([(n, b"1", zipfile.ZIP_STORED) for n in names[1:]])
     assert home.scan(data).first_flagged == 0  # 0 is a real index, not "none yet"
     assert home.scan(make_zip([("ok", b"1", zipfile.ZIP_STORED)])).first_flagged is None
+
+
+@pytest.mark.parametrize("delta", [-1, 1])
+def test_local_name_must_match_the_central_name_in_length(delta):
+    # One byte longer or shorter (the central name a prefix of the local one,
+    # or the other way round) is a different name.
+    data = bytearray(make_zip([("ab", b"data", zipfile.ZIP_STORED)]))
+    local = data.find(b"PK\x03\x04")
+    struct.pack_into("<H", data, local + 26, 2 + delta)
+    with pytest.raises(ZipError) as info:
+        home.scan(bytes(data))
+    assert info.value.offset == local

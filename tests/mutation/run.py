@@ -244,10 +244,11 @@ MUTANTS: Tuple[Mutant, ...] = (
 # Survivors that no test can kill, each with the reason.  A survivor not
 # listed here fails the run: add a test that kills it, or the reason here.
 EQUIVALENT: Dict[str, str] = {
-    "pack-dump-fsync-dropped":
-        "fsync only matters when the machine loses power between the rename and the "
-        "write-back; no in-process test can observe it (the bytes and the rename are "
-        "the same).  Kept in the list as the one honest control of the method.",
+    "pack-mmap-file-position-ignored":
+        "a binary file object not at offset 0 is read (after seek(0)) instead of mapped; "
+        "either way the pack is the whole file from byte 0, so only the buffer's type "
+        "differs, which nothing promises for that case (README: files of MMAP_THRESHOLD "
+        "or more are mapped; test_limits checks that for files at offset 0).",
     "dialect-fast-int-lt":
         "at exactly MAX_FAST_INT_DIGITS (4000) digits int() and Decimal give the same "
         "int; the limit only picks the faster conversion (int() accepts up to 4300).",

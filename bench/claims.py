@@ -150,8 +150,9 @@ def block_cli(bench: Any, icount: Any) -> str:
         return "(no `bench/cli.json`: run `python bench/claims.py --measure-cli`)"
     return (f"The {cli['packs']} vector packs validate in {cli['master_s']:.2f} s "
             f"({cli['strict_s']:.2f} s strict), of which {cli['startup_s']:.2f} s is the "
-            f"interpreter's start-up and the import (`python bench/claims.py --measure-cli`, "
-            f"jobpack {cli['git']}).")
+            f"interpreter's start-up and the import (median of 5; `python bench/claims.py "
+            f"--measure-cli`, jobpack {cli['git']}, load average {cli['loadavg_at_start']:.1f} "
+            f"on {cli['nproc']} cores).")
 
 
 def block_latest_results(bench: Dict[str, Any], icount: Any) -> str:
@@ -275,6 +276,7 @@ def measure_cli() -> Dict[str, Any]:
 
     import run
     return {"packs": len(os.listdir(packs)), "git": run._git_state(),
+            "loadavg_at_start": os.getloadavg()[0], "nproc": os.cpu_count(),
             "master_s": wall(["-m", "jobpack", "validate", packs]),
             "strict_s": wall(["-m", "jobpack", "validate", "--strict", packs]),
             "startup_s": wall(["-c", "import jobpack.cli"])}

@@ -627,3 +627,13 @@ def test_local_name_must_match_the_central_name_in_length(delta):
     with pytest.raises(ZipError) as info:
         home.scan(bytes(data))
     assert info.value.offset == local
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_extract_refuses_other_compression_methods_before_writing(tmp_path, method):
+    pytest.importorskip("bz2" if method == zipfile.ZIP_BZIP2 else "lzma")
+    data = make_zip([("first", b"stored, fine", zipfile.ZIP_STORED), ("second", b"x" * 100, method)])
+    target = tmp_path / "out"
+    with pytest.raises(ZipError, match=f"compression method {method}"):
+        home.extract(data, target)
+    assert not target.exists() or list(target.iterdir()) == []  # checked before any write

@@ -305,7 +305,10 @@ def stale_sources() -> List[str]:
 
 
 def _wrap(text: str) -> str:
-    """Prose blocks wrapped like the rest of the READMEs; tables and lists kept."""
+    """Prose wrapped like the rest of the READMEs, paragraph by paragraph;
+    tables kept as they are, list items wrapped one by one."""
+    if "\n\n" in text:
+        return "\n\n".join(_wrap(part) for part in text.split("\n\n"))
     if text.startswith("|"):
         return text
     if text.startswith("- "):

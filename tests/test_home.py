@@ -576,9 +576,16 @@ def test_eocd_is_the_record_whose_comment_ends_the_archive():
     assert home.scan(data).entries == 2
 
 
-def test_entry_count_larger_than_the_directory_is_refused_at_the_record():
+@pytest.mark.parametrize("gap", [b"", b"junk"])
+def test_entry_count_larger_than_the_directory_is_refused_at_the_record(gap):
+    # With a gap between the directory and its end record (which the scan
+    # allows), the record is distinct from the directory's end: the error
+    # points at the record, whose count is what lies.
     data = bytearray(make_zip([("a", b"1", zipfile.ZIP_STORED)]))
     eocd = data.rfind(b"PK\x05\x06")
+    data[eocd:eocd] = gap
+    eocd += len(gap)
+    assert home.scan(bytes(data)).entries == 1
     cd_size = struct.unpack_from("<I", data, eocd + 12)[0]
     assert cd_size // 46 == 1
     for count in (2, 3, 0xFFFF):  # more entries than 46-byte headers fit in cd_size
@@ -620,13 +627,21 @@ def test_first_flagged_is_the_first_unsafe_entry():
 @pytest.mark.parametrize("delta", [-1, 1])
 def test_local_name_must_match_the_central_name_in_length(delta):
     # One byte longer or shorter (the central name a prefix of the local one,
-    # or the other way round) is a different name.
-    data = bytearray(make_zip([("ab", b"data", zipfile.ZIP_STORED)]))
+    # or the other way round) is a different name.  The local extra field
+    # gives or takes the byte, so the data still starts where it did.
+    info = zipfile.ZipInfo("ab", date_time=(2000, 1, 2, 3, 4, 6))
+    info.extra = b"\xfe\xca\x02\x00xy"  # an unknown extra block, 6 bytes
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(info, b"data")
+    data = bytearray(buf.getvalue())
     local = data.find(b"PK\x03\x04")
-    struct.pack_into("<H", data, local + 26, 2 + delta)
-    with pytest.raises(ZipError) as info:
+    name_len, extra_len = struct.unpack_from("<HH", data, local + 26)
+    assert (name_len, extra_len) == (2, 6)
+    struct.pack_into("<HH", data, local + 26, 2 + delta, 6 - delta)
+    with pytest.raises(ZipError) as err:
         home.scan(bytes(data))
-    assert info.value.offset == local
+    assert err.value.offset == local
 
 
 @pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])

@@ -221,11 +221,13 @@ def test_github_format_lines_and_escaping(tmp_path):
     assert proc.returncode == 1
     errors = [line for line in proc.out.splitlines() if line.startswith("::error ")]
     escaped = str(odd).replace("%", "%25").replace(":", "%3A").replace(",", "%2C")
-    assert (f"::error file={escaped}::invalid_prefix: prefix must contain neither '/' "
-            f"nor '.', found 'a/b'") in errors
-    assert any(e.startswith(f"::error file={escaped}::prefix_not_portable at byte 128: ")
+    assert (f"::error file={escaped},title=jobpack invalid_prefix::invalid_prefix: prefix "
+            f"must contain neither '/' nor '.', found 'a/b'") in errors
+    assert any(e.startswith(f"::error file={escaped},title=jobpack prefix_not_portable "
+                            f"(strict)::prefix_not_portable at byte 128: ")
                and e.endswith("[strict]") for e in errors)
-    assert any(e.startswith(f"::error file={cut}::invalid_header at byte ") for e in errors)
+    assert any(e.startswith(f"::error file={cut},title=jobpack invalid_header::invalid_header "
+                            f"at byte ") for e in errors)
     assert not any("ok.jobpack" in e for e in errors)
     assert proc.out.splitlines()[-1] == "jobpack: 3 packs, 1 valid, 2 invalid (strict)"
 
@@ -286,7 +288,11 @@ def test_inspect_text_shows_every_part():
 def test_inspect_json_and_rejection():
     proc = run("inspect", "--json", CLASSIC)
     assert proc.returncode == 0
-    doc = json.loads(proc.out)
+    whole = json.loads(proc.out)
+    assert whole["schema_version"] == 1 and whole["command"] == "inspect"
+    assert whole["summary"] == {"packs": 1, "valid": 1, "invalid": 0, "errors": 0}
+    (doc,) = whole["packs"]
+    assert doc["valid"] is True and doc["master_accepts"] is True
     assert doc["header"]["version"] == 1 and doc["header"]["offsets"]["jobdict"] == 128
     assert sum(doc["header"]["sizes"].values()) + 128 == doc["size"] == CLASSIC.stat().st_size
     assert doc["jobdict"]["prefix"] == "ClassicWordCount"

@@ -1,0 +1,59 @@
+"""``--format junit``: JUnit XML, one test case per pack.
+
+A pack that fails has a ``<failure>`` whose type is its first problem's
+code and whose text lists every problem; a file that could not be read has
+an ``<error>``.  XML 1.0 cannot hold most control characters (nor lone
+surrogates from undecodable file names) even escaped, so those become
+``\\xNN``/``\\uDCNN`` text after the shared display escaping.
+"""
+import re
+from typing import Any, List, Tuple
+
+from ..common import _display
+from . import Reporter, Verdict
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """``text`` (already display-escaped) without what XML 1.0 cannot hold."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
+class JUnitReporter(Reporter):
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        from xml.etree import ElementTree  # only this format needs it
+        self.ET = ElementTree
+        self.suite = ElementTree.Element("testsuite", name="jobpack validate")
+
+    def show(self, verdict: Verdict) -> None:
+        case = self.ET.SubElement(self.suite, "testcase", name=_xml(_display(verdict.path)),
+                                  classname="jobpack.validate",
+                                  file=_xml(_display(verdict.path)))
+        if verdict.problems:
+            first = verdict.problems[0]
+            failure = self.ET.SubElement(case, "failure", type=first.code,
+                                         message=_xml(_display(str(first))))
+            failure.text = "".join(f"{_xml(_display(str(p)))}\n" for p in verdict.problems)
+
+    def finish(self, io_errors: List[Tuple[str, str]]) -> None:
+        for path, reason in io_errors:
+            case = self.ET.SubElement(self.suite, "testcase", name=_xml(_display(path)),
+                                      classname="jobpack.validate", file=_xml(_display(path)))
+            self.ET.SubElement(case, "error", type="unreadable",
+                               message=_xml(f"cannot read {_display(path)}: {_display(reason)}"))
+        failures = self.count - self.valid
+        for key, value in (("tests", self.count + len(io_errors)), ("failures", failures),
+                           ("errors", len(io_errors)), ("skipped", 0)):
+            self.suite.set(key, str(value))
+        root = self.ET.Element("testsuites", name="jobpack", tests=self.suite.get("tests", ""),
+                               failures=str(failures), errors=str(len(io_errors)))
+        root.append(self.suite)
+        self.ET.indent(root)
+        self._write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                    + self.ET.tostring(root, encoding="unicode") + "\n")
+
+
+REPORTER = JUnitReporter

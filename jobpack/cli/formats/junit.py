@@ -3,8 +3,8 @@
 A pack that fails has a ``<failure>`` whose type is its first problem's
 code and whose text lists every problem; a file that could not be read has
 an ``<error>``.  XML 1.0 cannot hold most control characters (nor lone
-surrogates from undecodable file names) even escaped, so those become
-``\\xNN``/``\\uDCNN`` text after the shared display escaping.
+surrogates from undecodable file names) even escaped, so those, and C1
+controls, become ``\\xNN``/``\\uDCNN`` text after the shared display escaping.
 """
 import re
 from typing import Any, List, Tuple
@@ -12,7 +12,9 @@ from typing import Any, List, Tuple
 from ..common import _display
 from . import Reporter, Verdict
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What XML 1.0 cannot hold, what parsers turn into something else (CR), and
+# C1 controls, which XML allows but terminals act on.
+_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml(text: str) -> str:

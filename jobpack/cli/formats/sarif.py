@@ -30,7 +30,7 @@ def artifact_uri(path: str) -> str:
     raw = os.fsencode(path)
     if os.path.isabs(path):
         return "file://" + quote(raw)
-    return quote(raw.replace(os.fsencode(os.sep), b"/"))
+    return quote(os.path.normpath(raw).replace(os.fsencode(os.sep), b"/"))
 
 
 def _rule_json(code: str) -> Dict[str, Any]:
@@ -64,7 +64,7 @@ class SARIFReporter(Reporter):
             code = rule_of(p.code)
             result: Dict[str, Any] = {
                 "ruleId": code, "level": "error",
-                "message": {"text": _display(str(p))},
+                "message": {"text": _display(p.message)},
                 "locations": [{"physicalLocation": location}],
                 "properties": {"code": p.code, "beyond_master": p.beyond_master},
             }

@@ -5,6 +5,7 @@ from the current directory upwards (as ruff finds ``[tool.ruff]``), or the
 one ``--config`` names.  TOML is read with ``tomllib`` (Python 3.11+), else
 ``tomli`` if installed, else the small reader in ``toml_subset``.
 """
+import importlib
 import os
 from typing import Any, Dict, Optional, Tuple
 
@@ -67,16 +68,18 @@ def _table(path: str) -> Optional[Dict[str, Any]]:
 
 def _parse(text: str) -> Optional[Dict[str, Any]]:
     """The document (only as far as tool.jobpack, for the subset reader)."""
+    toml: Any
     try:
         import tomllib as toml  # Python 3.11+
     except ImportError:
         try:
-            import tomli as toml  # type: ignore[no-redef]
+            toml = importlib.import_module("tomli")
         except ImportError:
             from .toml_subset import read_table
             table = read_table(text)
             return None if table is None else {"tool": {"jobpack": table}}
-    return toml.loads(text)  # type: ignore[no-any-return]
+    document: Dict[str, Any] = toml.loads(text)
+    return document
 
 
 def load(path: str) -> Dict[str, Any]:

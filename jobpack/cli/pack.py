@@ -67,7 +67,7 @@ def _with_reserved(pack_class: Type[JobPack], reserved: bytes) -> Type[JobPack]:
     """``pack_class``, writing ``reserved`` as header bytes 20-127 instead of zeros."""
     class _Reserved(pack_class):  # type: ignore[valid-type,misc]
         def _header_for(self, sections: List[Any]) -> bytes:
-            header = super()._header_for(sections)
+            header: bytes = super()._header_for(sections)
             return header[:RESERVED.start] + reserved + header[RESERVED.stop:]
     return _Reserved
 
@@ -135,8 +135,8 @@ def run(args: argparse.Namespace) -> int:
                 raise CLIError(f"cannot check the worker: {e} (--no-worker-check builds "
                                f"the pack anyway)", FAIL) from e
             jobdict = None
-        pack: JobPack = _with_verbatim(pack_class)(args.pack_version, dict_bytes, envs_bytes,
-                                      zip_bytes, data)  # type: ignore[arg-type]
+        verbatim: Any = _with_verbatim(pack_class)  # its jobdict and jobenvs are bytes
+        pack: JobPack = verbatim(args.pack_version, dict_bytes, envs_bytes, zip_bytes, data)
     else:
         jobdict = _parse_json_file(args.jobdict, "jobdict", dict_bytes)
         jobenvs = _parse_json_file(args.jobenvs or "{}", "jobenvs", envs_bytes)

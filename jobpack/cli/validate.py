@@ -37,31 +37,30 @@ def _walk_files(top: str, include: Sequence[str], exclude: Sequence[str],
                 problems: List[Tuple[str, str]]) -> List[str]:
     """The packs under ``top``: regular files (symlinks to files too) whose name
     matches ``include`` or that start with the magic, less ``exclude``; sorted."""
-    found = []
+    found: List[Tuple[List[str], str]] = []  # (path components under top, path)
 
     def onerror(e: OSError) -> None:
         problems.append((e.filename or top, _os_reason(e)))
 
-    def relative(path: str) -> str:
-        return os.path.relpath(path, top).replace(os.sep, "/")
-
     for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
-        dirnames[:] = [d for d in dirnames
-                       if not _matches(relative(os.path.join(dirpath, d)), exclude)]
+        # Paths under top, '/'-separated: once per directory, not per file (relpath is slow).
+        under = os.path.relpath(dirpath, top).replace(os.sep, "/")
+        prefix = "" if under == "." else under + "/"
+        dirnames[:] = [d for d in dirnames if not _matches(prefix + d, exclude)]
         for leaf in filenames:
-            path = os.path.join(dirpath, leaf)
-            rel = relative(path)
+            rel = prefix + leaf
             if _matches(rel, exclude):
                 continue
+            path = os.path.join(dirpath, leaf)
             try:
                 if not stat.S_ISREG(os.stat(path).st_mode):
                     continue
                 if _matches(rel, include) or _starts_with_magic(path):
-                    found.append(path)
+                    found.append((rel.split("/"), path))
             except OSError as e:
                 problems.append((path, _os_reason(e)))
-    found.sort(key=lambda p: os.path.relpath(p, top).split(os.sep))
-    return found
+    found.sort()
+    return [path for _parts, path in found]
 
 
 def _targets(paths: Sequence[str], include: Sequence[str], exclude: Sequence[str],

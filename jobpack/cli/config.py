@@ -112,10 +112,9 @@ def load(path: str) -> Dict[str, Any]:
     return settings
 
 
-def resolve(args: Any) -> Tuple[Dict[str, Any], Optional[str]]:
-    """validate's settings: defaults, then the config file, then flags given.
-
-    Returns the settings by argparse dest and the config file used (or None)."""
+def resolve(args: Any) -> Dict[str, Any]:
+    """validate's settings by argparse dest: defaults, then the config file,
+    then the flags given."""
     path: Optional[str] = None
     if args.config is not None:
         path = args.config
@@ -128,5 +127,5 @@ def resolve(args: Any) -> Tuple[Dict[str, Any], Optional[str]]:
         flag = getattr(args, dest, None)
         if flag is not None:
             settings[dest] = flag
-    return settings, path
+    return settings
 

@@ -135,7 +135,7 @@ def _size(path: str, data: Optional[bytes]) -> Optional[int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings, _config_path = config.resolve(args)
+    settings = config.resolve(args)
     io_errors: List[Tuple[str, str]] = []
     include = settings["include"] or DEFAULT_INCLUDE
     targets = _targets(args.paths, include, settings["exclude"], io_errors)

@@ -243,3 +243,13 @@ def test_snapshot(fmt, packs_dir):
     assert text == path.read_text(encoding="utf-8")
     if fmt in ("json", "sarif", "junit"):  # their own encoding escapes control characters
         assert not any(ord(c) < 32 and c not in "\n" or 0x7f <= ord(c) < 0xa0 for c in text)
+
+
+def test_readme_documents_the_json_fields():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### The JSON document", 1)[1].split("\n#", 1)[0]
+    table = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `")}
+    assert table == TOP_FIELDS
+    prose = section.split("Each pack has", 1)[1]
+    for field in PACK_FIELDS | PROBLEM_FIELDS | {"header", "jobinfo", "rejection", "home"}:
+        assert f"`{field}`" in prose or f'"{field}"' in prose, field

@@ -179,6 +179,8 @@ def test_junit_is_read_by_junitparser(packs_dir):
 
 PACK_FIELDS = {"path", "valid", "master_accepts", "problems"}
 PROBLEM_FIELDS = {"code", "message", "offset", "beyond_master"}
+INSPECT_FIELDS = {"size", "header", "jobdict", "jobdict_error", "jobenvs", "jobenvs_is_object",
+                  "jobenvs_error", "home", "jobdata_size", "jobinfo", "rejection"}
 TOP_FIELDS = {"schema_version", "command", "jobpack", "strict", "packs", "errors", "summary"}
 
 
@@ -201,7 +203,7 @@ def test_json_schema_is_shared_by_validate_and_inspect(packs_dir):
     assert set(doc) == TOP_FIELDS and doc["command"] == "inspect" and doc["strict"] is True
     assert [p["path"] for p in doc["packs"]] == [str(INVALID), str(WORDCOUNT)]
     bad, good = doc["packs"]
-    assert PACK_FIELDS <= set(bad) and {"header", "jobdict", "home", "jobinfo"} <= set(bad)
+    assert set(bad) == set(good) == PACK_FIELDS | INSPECT_FIELDS
     assert bad["valid"] is False and bad["master_accepts"] is False
     assert [p["code"] for p in bad["problems"]] == ["invalid_prefix", "prefix_not_portable"]
     assert good["valid"] is True and good["jobinfo"]["prefix"] == "WordCount"
@@ -251,5 +253,5 @@ def test_readme_documents_the_json_fields():
     table = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `")}
     assert table == TOP_FIELDS
     prose = section.split("Each pack has", 1)[1]
-    for field in PACK_FIELDS | PROBLEM_FIELDS | {"header", "jobinfo", "rejection", "home"}:
+    for field in PACK_FIELDS | PROBLEM_FIELDS | INSPECT_FIELDS:
         assert f"`{field}`" in prose or f'"{field}"' in prose, field

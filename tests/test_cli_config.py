@@ -68,6 +68,8 @@ def test_unknown_code_is_a_usage_error():
     proc = run("validate", "--select", "zip_,no_such_code", WORDCOUNT)
     assert proc.returncode == 2 and proc.err.count("\n") == 1
     assert "no problem code is or starts with 'no_such_code'" in proc.err
+    proc = run("validate", "--ignore", " , ", WORDCOUNT)
+    assert proc.returncode == 2 and "expected problem codes or prefixes" in proc.err
 
 
 def test_exit_zero_reports_but_passes():

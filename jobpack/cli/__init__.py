@@ -144,6 +144,8 @@ def _pack_version(text: str) -> int:
 
 def _codes(text: str) -> List[str]:
     codes = [part.strip() for part in text.split(",") if part.strip()]
+    if not codes:
+        raise argparse.ArgumentTypeError("expected problem codes or prefixes, such as zip_")
     bad = rules.unknown_selectors(codes)
     if bad:
         raise argparse.ArgumentTypeError(

@@ -243,8 +243,9 @@ def test_snapshot(fmt, packs_dir):
     if UPDATE:
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
-    if fmt in ("json", "sarif", "junit"):  # their own encoding escapes control characters
-        assert not any(ord(c) < 32 and c not in "\n" or 0x7f <= ord(c) < 0xa0 for c in text)
+    # Nothing from a pack or a file name reaches the terminal raw, in any format.
+    assert not any(ord(c) < 32 and c != "\n" or 0x7f <= ord(c) < 0xa0 for c in text)
+    assert ODD_NAME not in text and "\x1b" not in text
 
 
 def test_readme_documents_the_json_fields():
@@ -255,3 +256,23 @@ def test_readme_documents_the_json_fields():
     prose = section.split("Each pack has", 1)[1]
     for field in PACK_FIELDS | PROBLEM_FIELDS | INSPECT_FIELDS:
         assert f"`{field}`" in prose or f'"{field}"' in prose, field
+
+
+def test_a_file_name_that_is_not_utf8_in_every_format(tmp_path):
+    raw = b"latin-\xe9.jobpack"
+    with open(os.path.join(os.fsencode(tmp_path), raw), "wb") as f:
+        f.write(INVALID.read_bytes())
+    outs = {fmt: run("validate", "--isolated", "--format", fmt, ".", cwd=tmp_path)
+            for fmt in FORMATS}
+    assert all(proc.returncode == 1 for proc in outs.values())
+    (pack,) = json.loads(outs["json"].out)["packs"]
+    assert pack["path"] == "./latin-\ufffd.jobpack"
+    assert bytes.fromhex(pack["path_bytes"]) == b"./" + raw
+    (run_,) = json.loads(outs["sarif"].out)["runs"]
+    assert run_["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"][
+        "uri"] == "latin-%E9.jobpack"
+    assert "./latin-\\xe9.jobpack: INVALID" in outs["text"].out
+    assert "::error file=./latin-\\xe9.jobpack,title=" in outs["github"].out
+    from junitparser import JUnitXml
+    (suite,) = list(JUnitXml.fromstring(outs["junit"].stdout))
+    assert [case.name for case in suite] == ["./latin-\\xe9.jobpack"]

@@ -29,8 +29,14 @@ def _matches(relpath: str, globs: Sequence[str]) -> bool:
 
 
 def _starts_with_magic(path: str) -> bool:
-    with open(path, "rb") as f:
-        return f.read(len(MAGIC)) == MAGIC
+    try:
+        fd, _size = _files.open_regular(path)  # never blocks on a FIFO swapped in
+    except errors.SourceError:
+        return False
+    try:
+        return os.read(fd, len(MAGIC)) == MAGIC
+    finally:
+        os.close(fd)
 
 
 def _walk_files(top: str, include: Sequence[str], exclude: Sequence[str],

@@ -2,14 +2,14 @@
 
 A pack that fails has a ``<failure>`` whose type is its first problem's
 code and whose text lists every problem; a file that could not be read has
-an ``<error>``.  XML 1.0 cannot hold most control characters (nor lone
-surrogates from undecodable file names) even escaped, so those, and C1
-controls, become ``\\xNN``/``\\uDCNN`` text after the shared display escaping.
+an ``<error>``.  Names and messages go through escape.name/inert like every
+format's; ``_xml`` then also keeps out what XML 1.0 cannot hold at all.
 """
 import re
 from typing import Any, List, Tuple
 
 from ..common import _display
+from ..escape import inert, name
 from . import Reporter, Verdict
 
 # What XML 1.0 cannot hold, what parsers turn into something else (CR), and
@@ -30,22 +30,24 @@ class JUnitReporter(Reporter):
         self.ET = ElementTree
         self.suite = ElementTree.Element("testsuite", name="jobpack validate")
 
+    def _case(self, path: str) -> Any:
+        shown = _xml(name(_display(path)))
+        return self.ET.SubElement(self.suite, "testcase", name=shown,
+                                  classname="jobpack.validate", file=shown)
+
     def show(self, verdict: Verdict) -> None:
-        case = self.ET.SubElement(self.suite, "testcase", name=_xml(_display(verdict.path)),
-                                  classname="jobpack.validate",
-                                  file=_xml(_display(verdict.path)))
+        case = self._case(verdict.path)
         if verdict.problems:
             first = verdict.problems[0]
             failure = self.ET.SubElement(case, "failure", type=first.code,
-                                         message=_xml(_display(str(first))))
-            failure.text = "".join(f"{_xml(_display(str(p)))}\n" for p in verdict.problems)
+                                         message=_xml(inert(str(first))))
+            failure.text = "".join(f"{_xml(inert(str(p)))}\n" for p in verdict.problems)
 
     def finish(self, io_errors: List[Tuple[str, str]]) -> None:
         for path, reason in io_errors:
-            case = self.ET.SubElement(self.suite, "testcase", name=_xml(_display(path)),
-                                      classname="jobpack.validate", file=_xml(_display(path)))
-            self.ET.SubElement(case, "error", type="unreadable",
-                               message=_xml(f"cannot read {_display(path)}: {_display(reason)}"))
+            message = f"cannot read {name(_display(path))}: {inert(reason)}"
+            self.ET.SubElement(self._case(path), "error", type="unreadable",
+                               message=_xml(message))
         failures = self.count - self.valid
         for key, value in (("tests", self.count + len(io_errors)), ("failures", failures),
                            ("errors", len(io_errors)), ("skipped", 0)):

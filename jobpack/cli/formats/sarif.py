@@ -7,13 +7,13 @@ end of the file: something is missing there).  ``beyond_master`` and the full
 code (``missing_key:prefix``) are result properties.  Files that could not
 be read are tool execution notifications, and make the run unsuccessful.
 """
-import json
 import os
 from typing import Any, Dict, List, Tuple
 from urllib.parse import quote
 
 from ... import __version__
 from ..common import STDIN, _display
+from ..escape import inert, name, to_json
 from ..rules import RULES, rule_of
 from . import Reporter, Verdict
 
@@ -64,7 +64,7 @@ class SARIFReporter(Reporter):
             code = rule_of(p.code)
             result: Dict[str, Any] = {
                 "ruleId": code, "level": "error",
-                "message": {"text": _display(p.message)},
+                "message": {"text": inert(p.message)},
                 "locations": [{"physicalLocation": location}],
                 "properties": {"code": p.code, "beyond_master": p.beyond_master},
             }
@@ -75,7 +75,7 @@ class SARIFReporter(Reporter):
     def finish(self, io_errors: List[Tuple[str, str]]) -> None:
         notifications = [
             {"level": "error",
-             "message": {"text": f"cannot read {_display(path)}: {_display(reason)}"},
+             "message": {"text": f"cannot read {name(_display(path))}: {inert(reason)}"},
              "locations": [{"physicalLocation": {"artifactLocation": {
                  "uri": artifact_uri(path)}}}]}
             for path, reason in io_errors]
@@ -90,7 +90,7 @@ class SARIFReporter(Reporter):
             "properties": {"strict": self.strict, "summary": self.summary(io_errors)},
         }
         document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-        self._write(json.dumps(document, indent=2) + "\n")
+        self._write(to_json(document, indent=2) + "\n")
 
 
 REPORTER = SARIFReporter

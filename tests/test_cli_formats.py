@@ -7,9 +7,11 @@ Regenerate the snapshots with JOBPACK_UPDATE_SNAPSHOTS=1 after a deliberate
 output change, and read the diff.
 """
 import csv
+import importlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,6 +74,17 @@ def test_every_code_in_the_vectors_has_a_rule_with_help():
     assert len(seen) > 25
     for rule in RULES.values():
         assert rule.summary and len(rule.help) > 30, rule.code
+
+
+def test_every_code_in_validate_s_source_has_a_rule():
+    module = importlib.import_module("jobpack.validate")  # the module, not the function
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    codes = set(re.findall(r'(?:_Reject|_strict|Problem)\(\s*f?"([a-z][a-z0-9_]*)', source))
+    for pair in re.findall(r'code = "([a-z0-9_]+)" if .* else "([a-z0-9_]+)"', source):
+        codes.update(pair)
+    assert {"invalid_header", "missing_key", "invalid_v1_flags", "zip_bomb",
+            "invalid_json", "invalid_utf8"} <= codes
+    assert codes - set(RULES) == set()
 
 
 @settings(max_examples=60, suppress_health_check=list(HealthCheck), deadline=None)

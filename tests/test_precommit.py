@@ -83,6 +83,7 @@ def try_repo(hook_repo, hook, work, env, *files):
     return proc
 
 
+@pytest.mark.timeout(900)  # builds the C extension in a fresh virtualenv
 def test_hooks_pass_good_packs_and_fail_bad_ones(hook_repo, offline_env, work):
     proc = try_repo(hook_repo, "jobpack-validate", work, offline_env,
                     "good.jobpack", "unsafe.jobpack", "README.txt")

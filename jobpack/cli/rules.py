@@ -9,7 +9,7 @@ from typing import Dict, Iterable, List, NamedTuple, Sequence
 
 class Rule(NamedTuple):
     code: str
-    beyond_master: bool  # reported only by validate --strict
+    beyond_master: bool  # not the master's verdict (validate --strict's, json_too_deep)
     summary: str
     help: str
 
@@ -74,6 +74,10 @@ RULES: Dict[str, Rule] = {r.code: r for r in _rules(
      "The scheduler holds options such as max_cores; use {} for none."),
 ) + _rules(
     True,
+    ("json_too_deep", "A JSON section nests deeper than jobpack reads",
+     "jobpack stops at 100,000 levels of nesting (arrays or objects in one another), so "
+     "it cannot say what the master would do: the master would decode it, at great cost. "
+     "Reported with or without --strict. Flatten the jobdict or jobenvs."),
     ("reserved_bytes_nonzero", "Header bytes 20-127 are not zero",
      "The master ignores the reserved bytes, but a client that leaves them uninitialised "
      "may leak memory contents into the pack. Write zeros."),

@@ -1,4 +1,4 @@
-"""JobPack: the Disco job pack as a dataclass, byte-identical to Disco 0.5.
+"""JobPack: the Disco job pack as a record (a dataclass), byte-identical to Disco 0.5.
 
 Reading never copies more than it must: ``PackView`` is a header-checked,
 zero-copy view of a pack's four raw sections; ``JobPack.load`` decodes the
@@ -14,11 +14,12 @@ while a loaded pack or its views are alive (replace it by rename, as
 import io
 import os
 import stat
-from dataclasses import dataclass, field
+import struct
 from typing import Any, BinaryIO, Dict, List, Optional, Tuple, Union
 
 from . import _core, _files, dialect, errors
 from ._json import decode_section, encode_section
+from ._record import record
 
 __all__ = ["JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THRESHOLD"]
 
@@ -26,6 +27,8 @@ VERSION1 = 1
 VERSION2 = 2
 SUPPORTED_VERSIONS = (VERSION1, VERSION2)
 MMAP_THRESHOLD = 1 << 20
+_HEADER = struct.Struct("!IIIII108x")  # magic|version and the four offsets, zero padded
+_MAX_PACK = 0xFFFFFFFF  # offsets are 32-bit: jp_layout refuses larger packs
 
 Source = Union[str, "os.PathLike[str]", BinaryIO, bytes, bytearray, memoryview]
 
@@ -72,7 +75,7 @@ def _read_file(f: BinaryIO, use_mmap: Optional[bool]) -> Any:
     return _files.read_stream(f.read)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PackView:
     """Zero-copy view of a pack whose header passed the master's checks.
 
@@ -80,7 +83,14 @@ class PackView:
     the raw sections; nothing is decoded."""
 
     header: _core.Header
-    buffer: memoryview = field(repr=False)
+    buffer: memoryview
+
+    def __init__(self, header: _core.Header, buffer: memoryview):
+        object.__setattr__(self, "header", header)
+        object.__setattr__(self, "buffer", buffer)
+
+    def __repr__(self) -> str:
+        return f"PackView(header={self.header!r})"
 
     @classmethod
     def from_buffer(cls, data) -> "PackView":
@@ -153,7 +163,7 @@ def _as_bytes_like(value: Any, name: str) -> Any:
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
 
 
-@dataclass
+@record()
 class JobPack:
     """A Disco job pack: ``JobPack(version, jobdict, jobenvs, jobhome, jobdata)``.
 
@@ -167,6 +177,14 @@ class JobPack:
     jobenvs: Dict[str, str]
     jobhome: Any = b""
     jobdata: Any = b""
+
+    def __init__(self, version: int, jobdict: Dict[str, Any], jobenvs: Dict[str, str],
+                 jobhome: Any = b"", jobdata: Any = b""):
+        self.version = version
+        self.jobdict = jobdict
+        self.jobenvs = jobenvs
+        self.jobhome = jobhome
+        self.jobdata = jobdata
 
     MAGIC = 0xD5C0 << 16
     MAGIC_MASK = 0xFFFF << 16
@@ -190,13 +208,26 @@ class JobPack:
     def _sections(self) -> List[Any]:
         """The four sections, each bytes or a flat byte memoryview (so len()
         is its size in bytes)."""
-        _check_writable_version(self.version)
+        version, home, data = self.version, self.jobhome, self.jobdata
+        # The common cases inline (a Python call costs as much as a small
+        # section's copy): an int version, bytes sections.
+        if type(version) is not int or not 0 <= version <= 0xFFFF:
+            _check_writable_version(version)
         return [encode_section(self.jobdict, "jobdict"), encode_section(self.jobenvs, "jobenvs"),
-                _as_bytes_like(self.jobhome, "jobhome"), _as_bytes_like(self.jobdata, "jobdata")]
+                home if type(home) is bytes else _as_bytes_like(home, "jobhome"),
+                data if type(data) is bytes else _as_bytes_like(data, "jobdata")]
 
     def _header_for(self, sections: List[Any]) -> bytes:
         d, e, h, a = sections
-        return _core.layout(self.version, len(d), len(e), len(h), len(a))
+        o_envs = _core.HEADER_SIZE + len(d)
+        o_home = o_envs + len(e)
+        o_data = o_home + len(h)
+        if o_data + len(a) <= _MAX_PACK:
+            # One struct call: a cffi call to jp_layout costs more than the
+            # whole header (bench/README.md, "What limits the misses").
+            return _HEADER.pack(JobPack.MAGIC | self.version, _core.HEADER_SIZE,
+                                o_envs, o_home, o_data)
+        return _core.layout(self.version, len(d), len(e), len(h), len(a))  # raises
 
     def dumps(self) -> bytes:
         """The pack's bytes: exactly what Disco 0.5's ``dumps()`` writes."""

@@ -134,11 +134,16 @@ def _as_c_buffer(buf):
 
 def decode_header(buf, pack_len: Optional[int] = None) -> Header:
     """Decode and check a header (never raises for a bad one: see .ok)."""
-    cbuf = _as_c_buffer(buf)
+    # _header_from and (for bytes) _as_c_buffer inlined: on a valid pack this
+    # call is most of validate()'s cost beyond the JSON itself.
+    cbuf = buf if type(buf) is bytes else _as_c_buffer(buf)
     out, raw = _scratch.header_args
-    n = len(buf) if type(buf) is bytes else len(cbuf)
+    n = len(cbuf)
     status = lib.jp_header_decode(cbuf, n, n if pack_len is None else pack_len, out)
-    return _header_from(raw, status)
+    (_, magic, version, d, e, h, a, length, error_offset,
+     reserved) = _HEADER_LAYOUT.unpack(raw)
+    return _new_header(Header, (magic, version, (d, e, h, a), length,
+                                None if reserved < 0 else reserved, status, error_offset))
 
 
 def layout(version: int, dict_len: int, envs_len: int, home_len: int, data_len: int) -> bytes:

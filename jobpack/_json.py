@@ -1,9 +1,7 @@
 """JSON sections: written as Disco writes them, read back as standard JSON
 or, failing that, as the master reads them (``jobpack.dialect``)."""
-import decimal
 import json
 import math
-import secrets
 import sys
 from typing import Any, Dict
 
@@ -29,6 +27,7 @@ class _HugeInts:
         if not self.nonce:
             # Random, so no string in the value can look like a placeholder
             # (substitute() also checks each occurs exactly once).
+            import secrets  # only for long ints: costly to import (hashlib)
             self.nonce = secrets.token_hex(16)
         token = f"\0jobpack-int-{self.nonce}-{len(self.texts)}\0"
         self.texts[json.dumps(token)] = text
@@ -67,7 +66,8 @@ def _int_literal(value: int) -> str:
 
 def _int_text(value: int) -> str:
     # Decimal formatting of an int is not subject to int_max_str_digits.
-    return format(decimal.Decimal(value), "f")
+    from decimal import Decimal  # rarely needed; not at import time
+    return format(Decimal(value), "f")
 
 
 # Disco's encoding is json.dumps' defaults (", " and ": ", ASCII only, keys in

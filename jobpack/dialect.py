@@ -21,7 +21,6 @@ How master values map to Python:
   deeper is refused (JSONDecodeError, status ``JP_ERR_JSON_TOO_DEEP``): each
   level costs a Python object of ~100 bytes for 2 bytes of input.
 """
-import decimal
 import json
 import re
 import sys
@@ -57,7 +56,8 @@ class HugeInt:
         self.text = text
 
     def __int__(self) -> int:
-        return int(decimal.Decimal(self.text))
+        from decimal import Decimal  # rarely needed; not at import time
+        return int(Decimal(self.text))
 
     def __repr__(self) -> str:
         return f"HugeInt({len(self.text)} digits)"
@@ -78,7 +78,8 @@ def _int_parser(limit: int) -> Callable[[str], Any]:
         if digits <= limit:
             return int(text)
         if digits <= MAX_INT_DIGITS:
-            return int(decimal.Decimal(text))
+            from decimal import Decimal
+            return int(Decimal(text))
         return HugeInt(text)
     return parse_int
 

@@ -85,8 +85,8 @@ def block_highlights(bench: Dict[str, Any], icount: Optional[Dict[str, Any]]) ->
     peak = [r for r in bench["rows"] if r["case"] == "dump→path peak memory"]
     load_1g = rows[("load(path), mmap", "1 GiB")]["ratios"]["other"]
     zip_info = rows[("zip scan (home.scan)", "10000 entries")]["info"]
-    master = rows[("validate (master)", "360 packs")]["info"]["packs_per_second"]
-    strict = rows[("validate (strict)", "360 packs")]["info"]["packs_per_second"]
+    master = rows[("validate (master) vectors", "360 packs")]["info"]["packs_per_second"]
+    strict = rows[("validate (strict) vectors", "360 packs")]["info"]["packs_per_second"]
     m = bench["machine"]
     small_load = ""
     if icount and "loads_small" in icount:

@@ -181,6 +181,47 @@ def test_huge_int_limit(delta, sign):
             assert type(value) is int and value == int(decimal.Decimal(text))
 
 
+# -- the process's int_max_str_digits: integers one digit either side of it ---
+
+NO_DIGIT_LIMIT = ("this Python has no sys.set_int_max_str_digits (PyPy, or CPython "
+                  "before 3.11): there is no limit to be either side of")
+
+
+@pytest.fixture
+def digit_limit():
+    """Run the test under int_max_str_digits = 640, CPython's lowest limit."""
+    if not hasattr(sys, "set_int_max_str_digits"):
+        pytest.skip(NO_DIGIT_LIMIT)
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        yield 640
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
+@pytest.mark.parametrize("delta", EITHER_SIDE)
+def test_int_values_either_side_of_the_process_digit_limit(digit_limit, delta):
+    text = "7" * (digit_limit + delta)
+    section = b'{"n": ' + text.encode() + b', "s": [1,]}'   # [1,]: the master's dialect
+    expected = int(decimal.Decimal(text))
+    assert dialect.loads(section)["n"] == expected
+    plain = b'{"n": ' + text.encode() + b"}"
+    assert JobPack.loads(raw_pack(plain)).jobdict["n"] == expected
+
+
+@pytest.mark.parametrize("delta", EITHER_SIDE)
+def test_int_keys_either_side_of_the_default_digit_limit(delta):
+    """dumps() writes an int key as its digits; str() refuses more than 4300."""
+    if not hasattr(sys, "get_int_max_str_digits"):
+        pytest.skip(NO_DIGIT_LIMIT)
+    limit = sys.get_int_max_str_digits() or 4300
+    key = 10 ** (limit - 1 + delta)             # limit + delta digits
+    data = JobPack(2, {key: 1}, {}, b"", b"").dumps()
+    digits = "1" + "0" * (limit - 1 + delta)
+    assert b'{"' + digits.encode() + b'": 1}' in data
+
+
 # -- the validate progress line: more than PROGRESS_MIN_PACKS packs ------------
 
 class _Terminal(io.StringIO):

@@ -64,7 +64,8 @@ TESTS = {
     "jobpack/home/extract.py": ("test_limits.py", "test_home.py"),
     "jobpack/_files.py": ("test_codec.py",),
     "jobpack/validate.py": ("test_validate.py", "test_strategies.py"),
-    "jobpack/_json.py": ("test_codec.py", "test_fuzz_regressions.py", "test_dialect.py"),
+    "jobpack/_json.py": ("test_limits.py", "test_codec.py", "test_fuzz_regressions.py",
+                         "test_dialect.py", "test_value_space.py"),
     "jobpack/dialect.py": ("test_limits.py", "test_dialect.py", "test_codec.py"),
 }
 
@@ -120,7 +121,7 @@ MUTANTS: Tuple[Mutant, ...] = (
       "        if (c < 0x20) {\n            feature(s, JP_JSON_RAW_CONTROL",
       "        if (c < 0x1f) {\n            feature(s, JP_JSON_RAW_CONTROL"),
     M("json-big-int-ge", "csrc/mochijson.c",
-      "} else if (n_int > JP_JSON_BIG_INT_DIGITS) {", "} else if (n_int >= JP_JSON_BIG_INT_DIGITS) {"),
+      "if (n_int > JP_JSON_BIG_INT_DIGITS)", "if (n_int >= JP_JSON_BIG_INT_DIGITS)"),
     M("json-leading-zero-allowed", "csrc/mochijson.c",
       "if (in[s->pos] == '0') {\n        s->pos++;", "if (0) {\n        s->pos++;"),
     M("json-deep-limit-shift", "csrc/mochijson.c",
@@ -198,7 +199,7 @@ MUTANTS: Tuple[Mutant, ...] = (
     M("home-symlink-check-dropped", "jobpack/home/extract.py",
       "        if e.is_symlink:\n", "        if False:\n"),
     M("home-method-check-dropped", "jobpack/home/extract.py",
-      "if e.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):", "if False:"),
+      "if e.method not in (_STORED, _DEFLATED):", "if False:"),
     M("home-extract-default-limit", "jobpack/home/extract.py",
       "max_total_size: int = 1 << 30,", "max_total_size: int = 1 << 40,"),
 
@@ -211,7 +212,7 @@ MUTANTS: Tuple[Mutant, ...] = (
     M("validate-stage-length-lt", "jobpack/validate.py",
       "if len(stage) != 3:", "if len(stage) < 3:"),
     M("validate-repeated-stages-shift", "jobpack/validate.py",
-      "if len(set(names)) != len(names):", "if len(set(names)) + 1 < len(names):"),
+      "if len(names) != len(pipeline):", "if len(names) + 1 < len(pipeline):"),
     M("validate-max-cores-default", "jobpack/validate.py",
       "DEFAULT_MAX_CORES = 1 << 31", "DEFAULT_MAX_CORES = 1 << 30"),
     M("validate-nr-reduces-one", "jobpack/validate.py",
@@ -233,10 +234,12 @@ MUTANTS: Tuple[Mutant, ...] = (
       "    if False:\n        raise ValueError(f\"{text} overflows"),
     M("json-constant-accepted", "jobpack/_json.py",
       'raise ValueError(f"{name} is not JSON")', 'return float(name.lower().replace("-infinity", "-inf"))'),
-    M("json-long-int-wrap-bits", "jobpack/_json.py",
-      "if value.bit_length() > 14000 else value", "if value.bit_length() > 15000 else value"),
-    M("json-long-digit-run-shift", "jobpack/_json.py",
-      "(dialect.MAX_FAST_INT_DIGITS + 1))", "(dialect.MAX_FAST_INT_DIGITS + 400))"),
+    M("json-fits-str-shift", "jobpack/_json.py",
+      "return value.bit_length() * 0.30103 + 1 <= dialect.fast_int_digits()",
+      "return value.bit_length() * 0.30103 - 1 <= dialect.fast_int_digits()"),
+    M("dialect-fast-int-digits-shift", "jobpack/dialect.py",
+      "return MAX_FAST_INT_DIGITS if limit == 0 else min(limit, MAX_FAST_INT_DIGITS)",
+      "return MAX_FAST_INT_DIGITS if limit == 0 else min(limit + 1, MAX_FAST_INT_DIGITS)"),
 
     # -- jobpack/dialect.py
     M("dialect-max-int-digits-moved", "jobpack/dialect.py",
@@ -246,9 +249,9 @@ MUTANTS: Tuple[Mutant, ...] = (
     M("dialect-sign-counted", "jobpack/dialect.py",
       'digits = len(text) - text.startswith("-")', "digits = len(text)"),
     M("dialect-pairs-ignored", "jobpack/dialect.py",
-      "hook = list if pairs else None", "hook = None"),
-    M("dialect-fast-int-lt", "jobpack/dialect.py",
-      "if digits <= MAX_FAST_INT_DIGITS:", "if digits < MAX_FAST_INT_DIGITS:"),
+      "decoder = _PAIRS_DECODER if pairs else _DECODER", "decoder = _DECODER"),
+    M("dialect-long-int-parser-shift", "jobpack/dialect.py",
+      "if scan.max_int_digits > limit:", "if scan.max_int_digits > limit + 1:"),
 )
 
 # Survivors that no test can kill, each with the reason.  A survivor not
@@ -259,13 +262,6 @@ EQUIVALENT: Dict[str, str] = {
         "either way the pack is the whole file from byte 0, so only the buffer's type "
         "differs, which nothing promises for that case (README: files of MMAP_THRESHOLD "
         "or more are mapped; test_limits checks that for files at offset 0).",
-    "dialect-fast-int-lt":
-        "at exactly MAX_FAST_INT_DIGITS (4000) digits int() and Decimal give the same "
-        "int; the limit only picks the faster conversion (int() accepts up to 4300).",
-    "json-long-digit-run-shift":
-        "a run of 4001-4400 digits then goes to Python's json instead of the dialect "
-        "path; int() accepts up to 4300 digits and the dialect path catches the "
-        "ValueError beyond, so the value is the same: the limit only bounds the cost.",
 }
 
 

@@ -1,11 +1,12 @@
 """Packs the master rejects, each a valid pack with one fault, labelled with its code."""
 import struct
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from ..pack import JobPack
+from .master_json import NOT_WHITESPACE, REFUSED, REFUSED_AT_END
 from ._values import (GROUPINGS, MAGIC, _KEY_TEXT, _PLAIN_URLS, _TEXT, _URLS, _json, _not_bool, _not_dict, _not_int, _not_iodata_leaf, _not_list, _not_str, _not_text, _not_text_or_list, _text)
 from .valid import (_JOBPACKS, _assemble, _encode)
 
@@ -86,11 +87,11 @@ _BAD_MAGIC = st.one_of(st.sampled_from([0xC0D5, 0xD4C0, 0]),
 
 
 @st.composite
-def _header_faults(draw):
+def _header_faults(draw, faults=None):
     b = draw(_base(any_header_version=True))
     data = b.pack()
     d, e, h, a = struct.unpack("!IIII", data[4:20])
-    fault = draw(_HEADER_FAULTS)
+    fault = draw(faults if faults is not None else _HEADER_FAULTS)
     if fault == "magic":
         data = _replace_u32(data, 0, (draw(_BAD_MAGIC) << 16) | b.header_version)
     elif fault == "jobdict":
@@ -126,7 +127,7 @@ _BAD_VALUES = [
     b'"\\u-123"', b"[1]]", b"{]",
 ]
 # Bytes that are not whitespace to the master (a BOM, form feed, NBSP, ...).
-_BAD_WHITESPACE = [b"\x0c", b"\x0b", b"\xc2\xa0", b"\xef\xbb\xbf", b"\x00", b"\xe3\x80\x80", b"\x85"]
+_BAD_WHITESPACE = NOT_WHITESPACE
 # Byte sequences inside a string that are not UTF-8 even by mochijson2's lax rules.
 _BAD_UTF8 = st.one_of(
     st.integers(0x80, 0xBF).map(lambda c: bytes([c])),                            # continuation
@@ -134,10 +135,14 @@ _BAD_UTF8 = st.one_of(
     st.integers(0xF5, 0xFF).map(lambda c: bytes([c, 0x80, 0x80, 0x80])),
     st.sampled_from([b"\xc3", b"\xe2\x82", b"\xf0\x9f\x98", b"\xc3A", b"\xe2\x28\xa1"]),
 )
+_REFUSED_STRINGS = [(s, code) for s, code in REFUSED if s.startswith(b'"')]
 _JSON_FAULTS = st.one_of(
     st.tuples(st.just("value"), st.sampled_from(_BAD_VALUES)),
     st.tuples(st.just("value"), st.integers(309, 5000).map(lambda e: b"1e%d" % e)),
-    st.tuples(st.just("whitespace"), st.sampled_from(_BAD_WHITESPACE), st.integers(0, 2)),
+    st.tuples(st.just("whitespace"), st.sampled_from(_BAD_WHITESPACE), st.integers(0, 3)),
+    st.tuples(st.just("refused"), st.sampled_from(REFUSED)),
+    st.tuples(st.just("refused_key"), st.sampled_from(_REFUSED_STRINGS)),
+    st.tuples(st.just("refused_tail"), st.sampled_from(REFUSED_AT_END)),
     st.tuples(st.just("trailing"), st.binary(min_size=1, max_size=1).filter(
         lambda c: c not in b" \t\r\n"), st.binary(max_size=8)),
     st.tuples(st.just("unclosed")),
@@ -160,8 +165,15 @@ def _break_json(section: bytes, fault: tuple) -> Tuple[bytes, str]:
         return member(fault[1]), "invalid_json"
     if name == "whitespace":
         ws, where = fault[1], fault[2]
-        at = (0, 1, len(section) - 1)[where]
+        at = (0, 1, len(section) - 1, section.find(b":") + 1 or 1)[where]
         return section[:at] + ws + section[at:], "invalid_json"
+    if name == "refused":
+        return member(fault[1][0]), fault[1][1]
+    if name == "refused_key":   # inside a key: the master reads keys as strings too
+        return b'{"k' + fault[1][0][1:] + b": 1" + (b", " + body if body != b"}" else b"}"), \
+            fault[1][1]
+    if name == "refused_tail":
+        return b'{"k": ' + fault[1][0], fault[1][1]
     if name == "trailing":
         return section + fault[1] + fault[2], "invalid_json"
     if name == "unclosed":
@@ -176,10 +188,10 @@ def _break_json(section: bytes, fault: tuple) -> Tuple[bytes, str]:
 
 
 @st.composite
-def _json_faults(draw):
+def _json_faults(draw, faults=None):
     b = draw(_base(any_header_version=True))
     in_jobenvs = draw(st.booleans())
-    broken, code = _break_json(_encode(b.jobenvs if in_jobenvs else b.jobdict), draw(_JSON_FAULTS))
+    broken, code = _break_json(_encode(b.jobenvs if in_jobenvs else b.jobdict), draw(faults if faults is not None else _JSON_FAULTS))
     if in_jobenvs:
         return b.pack(raw_jobenvs=broken), code
     # An empty jobdict is a header fault (its offsets are equal).
@@ -194,8 +206,8 @@ _MISSING = st.one_of(*[st.tuples(st.just(v), st.sampled_from(keys))
 
 
 @st.composite
-def _missing_key(draw):
-    version, key = draw(_MISSING)
+def _missing_key(draw, faults=None):
+    version, key = draw(faults if faults is not None else _MISSING)
     b = draw(_base(version, any_header_version=key in _COMMON_KEYS))
     jobdict = {k: v for k, v in b.jobdict.items() if k != key}
     if key == "prefix" and draw(st.booleans()):
@@ -203,20 +215,33 @@ def _missing_key(draw):
     return b.pack(jobdict), "missing_key:" + key
 
 
-_WRONG_TYPE = st.sampled_from(["jobdict", "jobenvs", "jobenvs_value", "jobenvs_key",
-                               "scheduler", "v1_flag", "v1_shuffle"])
+# Whole sections that are one value, not an object: a number that runs to
+# the last byte of the section, a literal, a string, an array.
+_BARE = [b"12", b"-3.5e7", b"0.25", b"-0", b"true", b"null", b'"s"', b"[]", b"\t1E+5\n"]
+_WRONG_TYPE_FAULTS = (["jobdict", "jobenvs", "jobenvs_value", "jobenvs_key", "scheduler",
+                       "v1_flag", "v1_shuffle", "scheduler_text"]
+                      + [(where, raw) for where in ("jobdict_bare", "jobenvs_bare")
+                         for raw in _BARE])
+_WRONG_TYPE = st.sampled_from(_WRONG_TYPE_FAULTS)
 _NONSTRING_KEYS = [b"1", b"null", b"true", b"-2.5e3"]
 
 
 @st.composite
-def _wrong_type(draw):
-    fault = draw(_WRONG_TYPE)
-    if fault in ("scheduler", "v1_flag", "v1_shuffle"):
+def _wrong_type(draw, faults=None):
+    fault = draw(faults if faults is not None else _WRONG_TYPE)
+    if fault in ("scheduler", "scheduler_text", "v1_flag", "v1_shuffle"):
         b = draw(_base(1 if fault.startswith("v1") else None))
     else:
         b = draw(_base(any_header_version=True))
     if fault == "jobdict":
         return b.pack(raw_jobdict=_encode(draw(_not_dict))), "jobdict_not_object"
+    if isinstance(fault, tuple):
+        where, raw = fault
+        if where == "jobdict_bare":
+            return b.pack(raw_jobdict=raw), "jobdict_not_object"
+        return b.pack(raw_jobenvs=raw), "jobenvs_not_object"
+    if fault == "scheduler_text":   # some third-party clients write a string
+        return b.changed("scheduler", draw(_TEXT)), "scheduler_not_object"
     if fault == "jobenvs":
         return b.pack(raw_jobenvs=_encode(draw(_not_dict))), "jobenvs_not_object"
     if fault == "jobenvs_value":
@@ -246,9 +271,9 @@ _SMALL_CODES = st.lists(st.integers(0, 127), max_size=4)
 
 
 @st.composite
-def _bad_prefix(draw):
+def _bad_prefix(draw, faults=None):
     b = draw(_base(any_header_version=True))
-    fault = draw(_THREE)
+    fault = draw(faults if faults is not None else _THREE)
     if fault == "text":
         return b.changed("prefix", draw(_SLASH_OR_DOT)), "invalid_prefix"
     if fault == "codes":   # a list of character codes, as Erlang strings are
@@ -264,14 +289,16 @@ def _good_save_info_codes(codes: list) -> bool:
 _BAD_SAVE_INFO = st.one_of(
     st.sampled_from(["", "ddf", "s3://bucket/x", "DDFS", " ddfs", "file:///tmp"]),
     _TEXT).filter(lambda s: s.encode("utf-8")[:4] not in (b"ddfs", b"hdfs"))
-_BAD_SAVE_INFO_CODES = st.lists(st.integers(0, 200), max_size=6).filter(
+_BAD_SAVE_INFO_CODES = st.lists(st.one_of(st.integers(0, 200),
+                                          st.lists(st.integers(0, 200), max_size=2)),
+                                max_size=6).filter(
     lambda c: not _good_save_info_codes(c))
 
 
 @st.composite
-def _bad_save_info(draw):
+def _bad_save_info(draw, faults=None):
     b = draw(_base(any_header_version=True))
-    fault = draw(_THREE)
+    fault = draw(faults if faults is not None else _THREE)
     if fault == "text":
         return b.changed("save_info", draw(_BAD_SAVE_INFO)), "invalid_job_save_info"
     if fault == "codes":
@@ -299,9 +326,9 @@ _PIPELINE_FAULTS = st.sampled_from(["not_list", "stage_not_list", "length", "nam
 
 
 @st.composite
-def _bad_pipeline(draw):
+def _bad_pipeline(draw, faults=None):
     b = draw(_base(2))
-    fault = draw(_PIPELINE_FAULTS)
+    fault = draw(faults if faults is not None else _PIPELINE_FAULTS)
     good = ["stage_x", "split", False]
     if fault == "not_list":
         return b.changed("pipeline", draw(_not_list)), "invalid_pipeline"
@@ -340,27 +367,30 @@ def _repeated_stages(draw):
     return b.changed("pipeline", _insert(stages, draw, twin)), "repeated_pipeline_stages"
 
 
-_V1_INPUT_FAULTS = st.sampled_from(["not_list", "item", "replica"])
-_V2_INPUT_FAULTS = st.sampled_from(["not_list", "item", "length", "label", "size", "urls", "url"])
+_INPUT_FAULT_LIST = ([(2, f) for f in ("not_list", "item", "length", "label", "size", "urls", "url")]
+                     + [(1, f) for f in ("not_list", "item", "replica", "replica_deep")])
+_INPUT_FAULTS = st.one_of(st.sampled_from(_INPUT_FAULT_LIST[:7]),
+                          st.sampled_from(_INPUT_FAULT_LIST[7:]))
 _NOT_URL_LIST = st.one_of(_URLS, _not_list)
 
 
 @st.composite
-def _bad_inputs(draw):
-    version = draw(st.sampled_from([2, 1]))
+def _bad_inputs(draw, faults=None):
+    version, fault = draw(faults if faults is not None else _INPUT_FAULTS)
     b = draw(_base(version))
     if version == 1:
-        fault = draw(_V1_INPUT_FAULTS)
         if fault == "not_list":
             return b.changed("input", draw(_not_list)), "invalid_v1_input"
         if fault == "item":
             bad = draw(_not_text_or_list)
         else:   # a list of replicas with one that is not iodata
-            bad = _insert(draw(st.lists(_PLAIN_URLS, max_size=2)), draw, draw(_not_iodata_leaf))
+            leaf = draw(_not_iodata_leaf)
+            if fault == "replica_deep":   # deep inside a replica that is a list
+                leaf = _insert(draw(st.lists(st.integers(0, 255), max_size=2)), draw, leaf)
+            bad = _insert(draw(st.lists(_PLAIN_URLS, max_size=2)), draw, leaf)
             if isinstance(bad[0], str) and bad[0].startswith("dir://"):
                 bad[0] = "raw://x"   # a dir:// first replica: the master looks no further
         return b.changed("input", _insert(b.jobdict["input"], draw, bad)), "invalid_v1_input"
-    fault = draw(_V2_INPUT_FAULTS)
     good = [0, 0, ["raw://x"]]
     if fault == "not_list":
         return b.changed("inputs", draw(_not_list)), "invalid_job_inputs"
@@ -432,3 +462,34 @@ def malformed_jobpacks(kind: Optional[str] = None) -> st.SearchStrategy[Tuple[by
     return _MALFORMED[kind]
 
 
+
+
+def _sweep_json_faults() -> List[tuple]:
+    faults: List[tuple] = [("value", v) for v in _BAD_VALUES]
+    faults += [("whitespace", ws, where) for ws in _BAD_WHITESPACE for where in range(4)]
+    faults += [("refused", entry) for entry in REFUSED]
+    faults += [("refused_key", entry) for entry in _REFUSED_STRINGS]
+    faults += [("refused_tail", entry) for entry in REFUSED_AT_END]
+    faults += [("unclosed",), ("unclosed_string",), ("empty", b""), ("empty", b" \t\r\n"),
+               ("trailing", b"x", b""), ("trailing", b"}", b""), ("utf8", b"a", b"\xc3", b"b")]
+    return faults
+
+
+def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
+    """(kind, strategy) for every fault each malformed family can plant,
+    one strategy per fault: a draw that takes one pack from each reaches
+    every fault, whatever the odds of drawing it at random."""
+    families: List[Tuple[str, Any, List[Any]]] = [
+        ("header", _header_faults, ["magic", "jobdict", "jobenvs", "jobhome", "jobdata",
+                                    "past_end", "empty_jobdict"]),
+        ("json", _json_faults, _sweep_json_faults()),
+        ("missing_key", _missing_key, [(v, k) for v, keys in sorted(_REQUIRED.items())
+                                       for k in keys]),
+        ("wrong_type", _wrong_type, _WRONG_TYPE_FAULTS),
+        ("prefix", _bad_prefix, ["text", "codes", "type"]),
+        ("save_info", _bad_save_info, ["text", "codes", "type"]),
+        ("pipeline", _bad_pipeline, ["not_list", "stage_not_list", "length", "name",
+                                     "grouping_type", "concurrent"]),
+        ("inputs", _bad_inputs, _INPUT_FAULT_LIST),
+    ]
+    return [(kind, make(st.just(fault))) for kind, make, faults in families for fault in faults]

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from ._values import (_KEY_TEXT, _TEXT, _WORKER_PATHS, _json, _not_text)
+from .master_json import AT_END, DIALECT, insert_member
 from .malformed import (_base, _insert)
 from .valid import (_JOBPACKS, _draw_home_files, _encode, _zip, disco_dumps)
 
@@ -45,16 +46,19 @@ _ODD_STRINGS = [
     (b'"\xe0\x80\x80"', "\udce0\udc80\udc80"),
     (b'"\xf0\x80\x80\x80"', "\udcf0\udc80\udc80\udc80"),
 ]
-_DIALECT_FORMS = st.sampled_from(["trailing_comma", "odd_value", "odd_key", "nonstring_key"])
+_DIALECT_FORMS = st.sampled_from(["trailing_comma", "odd_value", "odd_key", "nonstring_key",
+                                  "table_value", "table_key", "at_end", "two"])
+_DIALECT_ANY = st.sampled_from([s for s, _ in DIALECT])
+_DIALECT_STRING = st.sampled_from([s for s, is_string in DIALECT if is_string])
 
 
 @st.composite
-def _dialect(draw):
+def _dialect(draw, forms=None, snippet=None):
     b = draw(_base())
-    in_jobenvs = draw(st.booleans())
+    in_jobenvs = draw(st.booleans()) and (snippet is None or snippet.startswith(b'"'))
     target = b.jobenvs if in_jobenvs else b.jobdict
     section = _encode(target)
-    form = draw(_DIALECT_FORMS)
+    form = draw(forms if forms is not None else _DIALECT_FORMS)
     if in_jobenvs and form == "nonstring_key":
         form = "odd_key"   # the master refuses non-string keys in the jobenvs
     fresh = _encode(_fresh_key(target, ("k", "note", "x_" * 8)))
@@ -68,6 +72,17 @@ def _dialect(draw):
     elif form == "odd_key":
         keys = [raw for raw, text in _ODD_STRINGS if text not in target]
         raw = b"{" + draw(st.sampled_from(keys)) + b': "v"' + rest
+    elif form in ("table_value", "two"):
+        odd = snippet or draw(_DIALECT_STRING if in_jobenvs else _DIALECT_ANY)
+        raw = insert_member(section, b'"x-odd"', odd, empty=not target)
+        if form == "two":   # a second feature after the first
+            raw = insert_member(raw, b'"x-odd-2"', draw(_DIALECT_STRING), last=True)
+    elif form == "table_key":
+        raw = insert_member(section, b'"x-odd-' + (snippet or draw(_DIALECT_STRING))[1:], b'"v"',
+                            empty=not target)
+    elif form == "at_end":
+        raw = insert_member(section, b'"x-odd"', snippet or draw(st.sampled_from(AT_END)), last=True,
+                            empty=not target)
     else:
         key = _fresh_key(target, ("1", "null", "true", "false", "-2.5e3", "12345678901234567890"))
         raw = b"{" + key.encode() + b": " + _encode(draw(_json)) + rest
@@ -85,9 +100,9 @@ _LOSER = st.one_of(_json, st.just("a/b"))
 
 
 @st.composite
-def _duplicate(draw):
+def _duplicate(draw, places=None):
     b = draw(_base())
-    where = draw(_DUPLICATE_PLACES)
+    where = draw(places if places is not None else _DUPLICATE_PLACES)
     if where == "jobenvs":   # the master keeps both pairs
         key = draw(st.one_of(st.sampled_from(list(b.jobenvs) or ["A"]), _KEY_TEXT))
         pairs = [(key, _encode(draw(_TEXT)))] + [(k, _encode(v)) for k, v in b.jobenvs.items()]
@@ -155,9 +170,9 @@ _JUNK = st.one_of(st.sampled_from([b"not a zip", b"\x1f\x8b\x08\x00gzip", b"PK"]
 
 
 @st.composite
-def _not_zip(draw):
+def _not_zip(draw, faults=None):
     b = draw(_base())
-    fault = draw(_NOT_ZIP_FAULTS)
+    fault = draw(faults if faults is not None else _NOT_ZIP_FAULTS)
     home = b.home
     if fault == "junk":
         home = draw(_JUNK)
@@ -240,3 +255,22 @@ def strict_violations(kind: Optional[str] = None) -> st.SearchStrategy[Tuple[byt
     if kind not in _STRICT:
         raise InvalidArgument(f"unknown kind {kind!r}: expected one of {', '.join(STRICT_CODES)}")
     return _STRICT[kind]
+
+
+def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
+    """(code, strategy) for every form each strict family can plant, one
+    strategy per form (see malformed.sweep)."""
+    out: List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]] = []
+    just = st.just
+    for form in ("trailing_comma", "odd_value", "odd_key", "nonstring_key", "two"):
+        out.append(("json_dialect_only", _dialect(just(form))))
+    for snippet, is_string in DIALECT:
+        out.append(("json_dialect_only", _dialect(just("table_value"), snippet)))
+        if is_string:
+            out.append(("json_dialect_only", _dialect(just("table_key"), snippet)))
+    for snippet in AT_END:
+        out.append(("json_dialect_only", _dialect(just("at_end"), snippet)))
+    out += [("duplicate_key", _duplicate(just(p))) for p in ("jobdict", "scheduler", "jobenvs")]
+    out += [("jobhome_not_zip", _not_zip(just(f)))
+            for f in ("junk", "cut", "cd_size", "cd_signature")]
+    return out

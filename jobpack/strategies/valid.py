@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from ..pack import JobPack
-from ._values import (GROUPINGS, HEADER_SIZE, MAGIC, _KEY_TEXT, _KNOWN_KEYS, _TEXT, _URLS, _V1_URLS, _WORKER_PATHS, _json, _portable_prefix, _text)
+from ._values import (GROUPINGS, HEADER_SIZE, MAGIC, _KEY_TEXT, _KNOWN_KEYS, _TEXT, _URLS, _PLAIN_URLS, _V1_URLS, _WORKER_PATHS, _json, _portable_prefix, _text)
 
 # -- the parts of a pack ------------------------------------------------
 
@@ -30,9 +30,21 @@ _STAGES = st.lists(st.builds(lambda n, g, c: [n, g, c], _stage_name,
                    min_size=1, max_size=4, unique_by=lambda s: s[0])
 _V2_INPUTS = st.lists(st.builds(lambda label, size, urls: [label, size, urls], st.integers(),
                                 st.integers(), st.lists(_URLS, max_size=3)), max_size=4)
-_V1_INPUTS = st.lists(_V1_URLS | st.lists(_V1_URLS, min_size=1, max_size=3), max_size=4)
+# A replica the master also takes as a deep list of bytes and binaries
+# (Erlang iodata): ["raw://", [104, "ost"], 47].
+_BYTE = st.integers(0, 255)
+_IODATA = st.lists(st.one_of(_PLAIN_URLS, _BYTE, st.lists(st.one_of(_BYTE, _PLAIN_URLS),
+                                                          max_size=2)), max_size=3)
+_V1_INPUTS = st.lists(_V1_URLS | st.lists(_V1_URLS | _IODATA, min_size=1, max_size=3),
+                      max_size=4)
+# save_info as text, or as a list of character codes (an Erlang string),
+# which may go on with any codes or nested lists after "ddfs"/"hdfs".
 _SAVE_INFO = st.one_of(st.sampled_from(["ddfs", "hdfs"]),
-                       st.builds("{}{}".format, st.sampled_from(["ddfs", "hdfs"]), _TEXT))
+                       st.builds("{}{}".format, st.sampled_from(["ddfs", "hdfs"]), _TEXT),
+                       st.builds(lambda head, tail: head + tail,
+                                 st.sampled_from([[104, 100, 102, 115], [100, 100, 102, 115]]),
+                                 st.lists(st.one_of(st.integers(0, 0x10FFFF),
+                                                    st.lists(_BYTE, max_size=2)), max_size=3)))
 _EXTRAS = st.dictionaries(_text(max_size=10).filter(lambda k: k not in _KNOWN_KEYS),
                           _json, max_size=3)
 

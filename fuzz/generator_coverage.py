@@ -78,8 +78,8 @@ def draw(count: int = COUNT, seed: int = SEED):
 
 def observe(validate_module: Any, data: bytes) -> Tuple[Any, ...]:
     """Everything validate() and jobinfo() say about a pack (the verdict,
-    each problem's code, offset and strictness, and the jobinfo)."""
-    problems = tuple((p.code, p.offset, p.beyond_master)
+    each problem's code, message, offset and strictness, and the jobinfo)."""
+    problems = tuple((p.code, p.message, p.offset, p.beyond_master)
                      for strict in (False, True)
                      for p in validate_module.validate(data, strict=strict))
     try:

@@ -45,6 +45,14 @@ import generator_coverage as gc  # noqa: E402
 # Ids are stable while the source line does not change ("py:" or "c:",
 # then the function, the line and the mutation).
 EQUIVALENT: Dict[str, str] = {
+    "py:_iodata_bytes:if isinstance(x, str)::drop check":
+        "a str then goes through the list loop, which iterates it character by character "
+        "and encodes each the same way: the same bytes",
+    'py:_check_save_info:ok = len(raw) >= 4 and raw[:4] in (b"hdfs", b"ddfs"):const 4-1':
+        "raw[:4] equal to a 4-byte word already implies len(raw) >= 4",
+    "py:_check_save_info:ok = (_flatlength(value) >= 4 and all(type(c) is int for c in head):"
+    "const 4-1":
+        "head == a 4-element list already implies at least 4 leaves",
 }
 
 # -- Python mutants ------------------------------------------------------

@@ -48,18 +48,36 @@ Testing another reader (here a hypothetical ``myreader``)::
         data, code = case                        # e.g. "zip_path_traversal"
         assert not myreader.gate(data)
 
+More, for reaching every rule of the master:
+
+- ``varied_jobpacks(version)``: bytes of valid packs whose JSON is written
+  in drawn standard spellings (whitespace, every escape form, raw UTF-8 of
+  each length, exponent floats) with, sometimes, one member at an edge of
+  the standard (a 4001-digit integer, nesting 401 deep, a float next to the
+  double range); ``render_json(value)`` draws such spellings of any value;
+- ``labelled_draw(count, seed)``: a deterministic list of labelled packs
+  (``Case``: data, kind valid/malformed/strict, code) that first sweeps
+  every production of the master's JSON reading (``master_json``) and every
+  fault of every family, then draws at random; ``jobpack corpus`` and
+  ``jobpack difftest`` use it.
+
 The package has one module per concern: ``_values`` (building blocks),
-``valid`` (packs the master accepts), ``malformed`` (packs it rejects),
-``strict`` (packs only strict mode rejects).
+``valid`` (packs the master accepts), ``varied`` (the same in any standard
+spelling), ``master_json`` (the master's JSON productions), ``malformed``
+(packs it rejects), ``strict`` (packs only strict mode rejects), ``draw``
+(the seeded draw).
 """
 from .malformed import MALFORMED_CODES, MALFORMED_KINDS, malformed_jobpacks
 from .strict import STRICT_CODES, strict_violations
 from ._values import GROUPINGS, worker_paths
 from .valid import (disco_dumps, jobdicts, jobenvs, jobhomes, jobpacks,
                     packed_jobpacks)
+from .varied import render_json, varied_jobpacks
+from .draw import Case, labelled_draw
 
 __all__ = [
     "jobdicts", "jobenvs", "jobhomes", "jobpacks", "packed_jobpacks",
     "malformed_jobpacks", "strict_violations", "worker_paths", "disco_dumps",
     "MALFORMED_KINDS", "MALFORMED_CODES", "STRICT_CODES", "GROUPINGS",
+    "varied_jobpacks", "render_json", "labelled_draw", "Case",
 ]

@@ -73,15 +73,20 @@ def case_strategy(kinds: Sequence[str] = KINDS) -> st.SearchStrategy[Case]:
 
 def sweep(kinds: Sequence[str] = KINDS) -> List[st.SearchStrategy[Case]]:
     """One strategy per production of every table and every fault of every
-    family (malformed.sweep, strict.sweep, varied.sweep), of the kinds."""
-    out: List[st.SearchStrategy[Case]] = []
+    family (malformed.sweep, strict.sweep, varied.sweep), of the kinds,
+    taking the kinds in turn so that a short prefix has each of them."""
+    lists: List[List[st.SearchStrategy[Case]]] = []
     if "valid" in kinds:
-        out += [s.map(lambda data: Case(data, "valid", None)) for s in varied.sweep()]
+        lists.append([s.map(lambda data: Case(data, "valid", None)) for s in varied.sweep()])
     if "malformed" in kinds:
-        out += [s.map(lambda pair: Case(pair[0], "malformed", pair[1]))
-                for _, s in malformed.sweep()]
+        lists.append([s.map(lambda pair: Case(pair[0], "malformed", pair[1]))
+                      for _, s in malformed.sweep()])
     if "strict" in kinds:
-        out += [s.map(lambda pair: Case(pair[0], "strict", pair[1])) for _, s in strict.sweep()]
+        lists.append([s.map(lambda pair: Case(pair[0], "strict", pair[1]))
+                      for _, s in strict.sweep()])
+    out: List[st.SearchStrategy[Case]] = []
+    for i in range(max(map(len, lists), default=0)):
+        out += [items[i] for items in lists if i < len(items)]
     return out
 
 
@@ -97,7 +102,7 @@ def labelled_draw(count: int, seed: int, kinds: Sequence[str] = KINDS) -> List[C
     cases: List[Case] = []
     seen: set = set()
     for i, strategy in enumerate(sweep(kinds)[:count]):
-        _collect(strategy, 1, seed * 100003 + i, cases, seen)
+        _collect(strategy, 1, seed * 100003 + i, cases, seen, skip=1)
     count -= len(cases)
     families = [(k, family) for k in kinds for family in _FAMILIES[k]]
     for i, kind in enumerate(kinds):
@@ -112,16 +117,24 @@ def labelled_draw(count: int, seed: int, kinds: Sequence[str] = KINDS) -> List[C
 
 
 def _collect(strategy: st.SearchStrategy[Case], count: int, seed: int,
-             cases: List[Case], seen: set) -> None:
-    wanted = len(cases) + count
+             cases: List[Case], seen: set, skip: int = 0) -> None:
+    """Add count new cases drawn with seed; the first ``skip`` drawn are
+    used only if the later ones do not fill the count (Hypothesis draws its
+    simplest example first, the same for every seed)."""
+    drawn: List[Case] = []
 
     @hypothesis_seed(seed)
-    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), derandomize=False)
+    @settings(max_examples=count + skip, database=None, deadline=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck),
+              derandomize=False)
     @given(strategy)
     def collect(case: Case) -> None:
-        if len(cases) < wanted and case.data not in seen:
-            seen.add(case.data)
-            cases.append(case)
+        drawn.append(case)
 
     collect()
+    added = 0
+    for case in drawn[skip:] + drawn[:skip]:
+        if added < count and case.data not in seen:
+            seen.add(case.data)
+            cases.append(case)
+            added += 1

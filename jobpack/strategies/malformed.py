@@ -334,8 +334,9 @@ def _bad_pipeline(draw, faults=None):
         return b.changed("pipeline", draw(_not_list)), "invalid_pipeline"
     if fault == "stage_not_list":
         bad = draw(_not_list)
-    elif fault == "length":   # two elements: the third-party shape
-        bad = (good + [draw(_json)] * 2)[:draw(st.sampled_from([2, 0, 1, 4, 5]))]
+    elif fault == "length" or isinstance(fault, tuple):   # two elements: the third-party shape
+        length = fault[1] if isinstance(fault, tuple) else draw(st.sampled_from([2, 0, 1, 4, 5]))
+        bad = (good + [draw(_json)] * 2)[:length]
     elif fault == "name":
         bad = [draw(_not_text)] + good[1:]
     elif fault == "grouping_type":
@@ -376,7 +377,7 @@ _NOT_URL_LIST = st.one_of(_URLS, _not_list)
 
 @st.composite
 def _bad_inputs(draw, faults=None):
-    version, fault = draw(faults if faults is not None else _INPUT_FAULTS)
+    version, fault, *forced = draw(faults if faults is not None else _INPUT_FAULTS)
     b = draw(_base(version))
     if version == 1:
         if fault == "not_list":
@@ -384,7 +385,7 @@ def _bad_inputs(draw, faults=None):
         if fault == "item":
             bad = draw(_not_text_or_list)
         else:   # a list of replicas with one that is not iodata
-            leaf = draw(_not_iodata_leaf)
+            leaf = forced[0] if forced else draw(_not_iodata_leaf)
             if fault == "replica_deep":   # deep inside a replica that is a list
                 leaf = _insert(draw(st.lists(st.integers(0, 255), max_size=2)), draw, leaf)
             bad = _insert(draw(st.lists(_PLAIN_URLS, max_size=2)), draw, leaf)
@@ -488,8 +489,9 @@ def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
         ("wrong_type", _wrong_type, _WRONG_TYPE_FAULTS),
         ("prefix", _bad_prefix, ["text", "codes", "type"]),
         ("save_info", _bad_save_info, ["text", "codes", "type"]),
-        ("pipeline", _bad_pipeline, ["not_list", "stage_not_list", "length", "name",
-                                     "grouping_type", "concurrent"]),
-        ("inputs", _bad_inputs, _INPUT_FAULT_LIST),
+        ("pipeline", _bad_pipeline, ["not_list", "stage_not_list", "name", "grouping_type",
+                                     "concurrent"] + [("length", n) for n in (0, 1, 2, 4, 5)]),
+        ("inputs", _bad_inputs, _INPUT_FAULT_LIST + [  # bytes one past each end
+            (1, fault, leaf) for fault in ("replica", "replica_deep") for leaf in (-1, 256)]),
     ]
     return [(kind, make(st.just(fault))) for kind, make, faults in families for fault in faults]

@@ -133,9 +133,15 @@ _UNPORTABLE = st.one_of(
 
 
 @st.composite
-def _unportable_prefix(draw):
+def _unportable_prefix(draw, value=None):
     b = draw(_base())
-    return b.changed("prefix", draw(_UNPORTABLE)), "prefix_not_portable"
+    return b.changed("prefix", draw(_UNPORTABLE) if value is None else value), \
+        "prefix_not_portable"
+
+
+# Prefixes the master takes as lists of codes, at the ends of the code range
+# (the master keeps a list with codes outside 0..0x10FFFF as it is).
+_CODE_LIST_PREFIXES = [[], [0], [0x10FFFF], [-1], [0x110000], [106, 111, 98]]
 
 
 @st.composite
@@ -270,6 +276,8 @@ def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
             out.append(("json_dialect_only", _dialect(just("table_key"), snippet)))
     for snippet in AT_END:
         out.append(("json_dialect_only", _dialect(just("at_end"), snippet)))
+    out += [("prefix_not_portable", _unportable_prefix(value))
+            for value in _CODE_LIST_PREFIXES]
     out += [("duplicate_key", _duplicate(just(p))) for p in ("jobdict", "scheduler", "jobenvs")]
     out += [("jobhome_not_zip", _not_zip(just(f)))
             for f in ("junk", "cut", "cd_size", "cd_signature")]

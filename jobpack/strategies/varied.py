@@ -139,10 +139,13 @@ def _with_edge(draw, section: bytes, empty: bool, strings_only: bool, edge=None)
 
 
 @st.composite
-def _varied(draw, version: Optional[int], edge=None, v1_flags=None):
+def _varied(draw, version: Optional[int], edge=None, v1_flags=None, fields=None):
     pack = draw(_JOBPACKS[1 if v1_flags else version])
     if v1_flags:
         pack = _with_v1_flags(pack, v1_flags)
+    if fields:
+        pack = JobPack(version or pack.version, {**pack.jobdict, **fields}, pack.jobenvs,
+                       pack.jobhome, pack.jobdata)
     in_jobenvs = edge is not None and edge[1].startswith(b'"') and draw(st.booleans())
     jobdict = _with_edge(draw, draw(_rendered(pack.jobdict)), False, False,
                          None if in_jobenvs else edge)
@@ -189,14 +192,29 @@ def sweep() -> List[st.SearchStrategy[bytes]]:
         for place in ("value", "key", "last") if is_string else ("value", "last"):
             out.append(_varied(None, (place, snippet)))
     out += [_varied(1, None, flags) for flags in V1_FLAG_COMBINATIONS]
+    out += [_varied(version, None, None, fields) for version, fields in FIELD_EDGES]
     return out
+
+
+# Field values the master accepts at the ends of its rules: replicas that
+# are deep lists of bytes 0 and 255, save_info of exactly four characters
+# (as text and as codes), codes at the ends of the code range after them.
+FIELD_EDGES = [
+    (1, {"input": [["raw://a/", [0, 255, ["x", 104]]], [[255], "raw://b/"]]}),
+    (1, {"input": ["dir://h/x", ["dir://h/y", 5], [[0]]]}),
+    (2, {"save_info": "ddfs"}), (2, {"save_info": "hdfs", "save_results": True}),
+    (2, {"save_info": [100, 100, 102, 115]}), (1, {"save_info": [104, 100, 102, 115, 0x10FFFF]}),
+    (2, {"save_info": [100, 100, 102, 115, 0x110000]}), (2, {"save_info": [104, 100, 102, 115, -1]}),
+    (2, {"save_info": [100, 100, 102, 115, [0, 255]]}),
+]
 
 
 def varied_jobpacks(version: Optional[int] = None) -> st.SearchStrategy[bytes]:
     """Bytes of ``jobpacks(version)`` with the JSON sections in drawn
     standard spellings (whitespace, every escape form, raw UTF-8): what
-    another client may write.  The master and strict validation accept
-    them, with the same ``jobinfo`` as the ``json.dumps`` spelling."""
+    another client may write, sometimes with one more member (``x-edge``)
+    holding a value at an edge of standard JSON (``master_json.STANDARD``).
+    The master and strict validation accept them."""
     if version not in _VARIED:
         raise InvalidArgument(f"version must be 1, 2 or None, not {version!r}")
     return _VARIED[version]

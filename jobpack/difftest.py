@@ -148,9 +148,9 @@ def shrink(data: bytes, fails: Callable[[bytes], bool], max_runs: int = 300) -> 
         if sections[i] != simpler and budget() and check(_assemble(word, trial)):
             sections = trial
     for i in (3, 2, 1, 0):
-        sections[i] = _ddmin(sections[i],
-                             lambda s, i=i: check(_assemble(word, sections[:i] + [s]
-                                                            + sections[i + 1:])), budget)
+        def with_section(s: bytes, i: int = i) -> bool:
+            return check(_assemble(word, sections[:i] + [s] + sections[i + 1:]))
+        sections[i] = _ddmin(sections[i], with_section, budget)
     shrunk = _assemble(word, sections)
     return shrunk if fails(shrunk) else data
 

@@ -160,8 +160,8 @@ def test_difftest_on_a_header_only_reader(tmp_path):
 
 
 def test_difftest_on_a_standard_json_reader(tmp_path):
-    found = difftest.difftest(reader(tmp_path, "std", STANDARD_JSON), count=8, seed=2,
-                              kinds=["strict"], shrink_runs=25)
+    found = difftest.difftest(reader(tmp_path, "std", STANDARD_JSON), count=6, seed=2,
+                              kinds=["strict"], shrink_runs=12)
     assert found and all(i.code == "json_dialect_only" for i in found)
     for item in found:
         assert item.master_accepts and item.reader_status == "reject"

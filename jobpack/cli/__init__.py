@@ -164,7 +164,7 @@ I/O error (the reader cannot be run)
 """
 
 
-def _kinds(text: str) -> list:
+def _kinds(text: str) -> List[str]:
     kinds = [k.strip() for k in text.split(",") if k.strip()]
     bad = [k for k in kinds if k not in ("valid", "malformed", "strict")]
     if not kinds or bad:

@@ -9,7 +9,7 @@ the master.
 """
 import functools
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -100,7 +100,7 @@ def labelled_draw(count: int, seed: int, kinds: Sequence[str] = KINDS) -> List[C
         raise ValueError(f"count must be >= 0, found {count}")
     case_strategy(kinds)  # checks kinds
     cases: List[Case] = []
-    seen: set = set()
+    seen: Set[bytes] = set()
     for i, strategy in enumerate(sweep(kinds)[:count]):
         _collect(strategy, 1, seed * 100003 + i, cases, seen, skip=1)
     count -= len(cases)
@@ -117,7 +117,7 @@ def labelled_draw(count: int, seed: int, kinds: Sequence[str] = KINDS) -> List[C
 
 
 def _collect(strategy: st.SearchStrategy[Case], count: int, seed: int,
-             cases: List[Case], seen: set, skip: int = 0) -> None:
+             cases: List[Case], seen: Set[bytes], skip: int = 0) -> None:
     """Add count new cases drawn with seed; the first ``skip`` drawn are
     used only if the later ones do not fill the count (Hypothesis draws its
     simplest example first, the same for every seed)."""

@@ -10,7 +10,7 @@ spelling; ``varied_jobpacks`` builds valid packs with it.
 """
 import decimal
 import json
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -35,7 +35,7 @@ def _u(code: int, upper: bool) -> bytes:
     return text.upper().replace(b"\\U", b"\\u") if upper else text
 
 
-def _char(draw, ch: str) -> bytes:
+def _char(draw: Any, ch: str) -> bytes:
     code = ord(ch)
     how = draw(_SPELLING)
     must_escape = code < 0x20 or ch in '"\\'
@@ -52,11 +52,11 @@ def _char(draw, ch: str) -> bytes:
     return _u(code, upper)
 
 
-def _string(draw, text: str) -> bytes:
+def _string(draw: Any, text: str) -> bytes:
     return b'"' + b"".join(_char(draw, ch) for ch in text) + b'"'
 
 
-def _float(draw, value: float) -> bytes:
+def _float(draw: Any, value: float) -> bytes:
     text = json.dumps(value)
     if not draw(st.booleans()):
         return text.encode("ascii")
@@ -69,10 +69,11 @@ def _float(draw, value: float) -> bytes:
     body = whole + ("." + frac if frac else "")
     exp_text = draw(st.sampled_from(["e", "E"])) + draw(st.sampled_from(["", "+"])) \
         if exponent + shift >= 0 else draw(st.sampled_from(["e", "E"]))
-    return (("-" if sign else "") + body + exp_text + str(exponent + shift)).encode("ascii")
+    text = ("-" if sign else "") + body + str(exp_text) + str(exponent + shift)
+    return text.encode("ascii")
 
 
-def _render(draw, value: Any) -> bytes:
+def _render(draw: Any, value: Any) -> bytes:
     """Standard JSON for value, in a drawn spelling (iterative: any depth)."""
     out: List[bytes] = []
     # Work items: a value to render, or bytes to emit.
@@ -93,7 +94,7 @@ def _render(draw, value: Any) -> bytes:
         elif isinstance(item, (list, dict)):
             is_dict = isinstance(item, dict)
             parts: List[Any] = [("bytes", b"{" if is_dict else b"[")]
-            members = list(item.items()) if is_dict else list(item)
+            members = list(item.items()) if isinstance(item, dict) else list(item)
             for i, member in enumerate(members):
                 parts.append(("bytes", draw(_WS) + (b"," + draw(_WS) if i else b"")))
                 if is_dict:
@@ -108,8 +109,8 @@ def _render(draw, value: Any) -> bytes:
 
 
 @st.composite
-def _rendered(draw, value: Any) -> bytes:
-    return draw(_WS) + _render(draw, value) + draw(_WS)
+def _rendered(draw: Any, value: Any) -> bytes:
+    return bytes(draw(_WS) + _render(draw, value) + draw(_WS))
 
 
 def render_json(value: Any) -> st.SearchStrategy[bytes]:
@@ -124,7 +125,8 @@ _EDGE_STRING = st.sampled_from([pair for pair in STANDARD if pair[1]])
 _EDGE_PLACE = st.sampled_from(["none", "value", "key", "last"])
 
 
-def _with_edge(draw, section: bytes, empty: bool, strings_only: bool, edge=None) -> bytes:
+def _with_edge(draw: Any, section: bytes, empty: bool, strings_only: bool,
+               edge: Optional[Tuple[str, bytes]] = None) -> bytes:
     """The section with one more member holding a STANDARD snippet (as the
     value, or inside the key), under a key no other member has; edge fixes
     (place, snippet)."""
@@ -139,7 +141,8 @@ def _with_edge(draw, section: bytes, empty: bool, strings_only: bool, edge=None)
 
 
 @st.composite
-def _varied(draw, version: Optional[int], edge=None, v1_flags=None, fields=None):
+def _varied(draw: Any, version: Optional[int], edge: Optional[Tuple[str, bytes]] = None,
+            v1_flags: Any = None, fields: Optional[Dict[str, Any]] = None) -> bytes:
     pack = draw(_JOBPACKS[1 if v1_flags else version])
     if v1_flags:
         pack = _with_v1_flags(pack, v1_flags)
@@ -167,7 +170,7 @@ V1_FLAG_COMBINATIONS = [
                                      for n in (0, 1, 2))]
 
 
-def _with_v1_flags(pack: JobPack, flags) -> JobPack:
+def _with_v1_flags(pack: JobPack, flags: Any) -> JobPack:
     jobdict = dict(pack.jobdict)
     m, r, s, n, (fl, fr) = flags
     scheduler = dict(jobdict["scheduler"])
@@ -199,7 +202,7 @@ def sweep() -> List[st.SearchStrategy[bytes]]:
 # Field values the master accepts at the ends of its rules: replicas that
 # are deep lists of bytes 0 and 255, save_info of exactly four characters
 # (as text and as codes), codes at the ends of the code range after them.
-FIELD_EDGES = [
+FIELD_EDGES: List[Tuple[int, Dict[str, Any]]] = [
     (1, {"input": [["raw://a/", [0, 255, ["x", 104]]], [[255], "raw://b/"]]}),
     (1, {"input": ["dir://h/x", ["dir://h/y", 5], [[0]]]}),
     (2, {"save_info": "ddfs"}), (2, {"save_info": "hdfs", "save_results": True}),

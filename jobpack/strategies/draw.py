@@ -7,9 +7,10 @@ differential driver feeds them to another reader, and the generator-power
 tests (branch coverage, mutation score) replay them through our replica of
 the master.
 """
+import contextlib
 import functools
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -122,9 +123,44 @@ def _collect(strategy: st.SearchStrategy[Case], count: int, seed: int,
     used only if the later ones do not fill the count (Hypothesis draws its
     simplest example first, the same for every seed)."""
     drawn: List[Case] = []
+    with _no_local_constants():
+        _run(strategy, count + skip, seed, drawn)
+    added = 0
+    for case in drawn[skip:] + drawn[:skip]:
+        if added < count and case.data not in seen:
+            seen.add(case.data)
+            cases.append(case)
+            added += 1
 
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Recent Hypothesis versions sometimes draw constants found in the
+    source of the caller's local modules (those in sys.modules, outside
+    site-packages): the draw would then depend on what else the process has
+    imported.  Hide them while drawing, so a seed gives the same packs from
+    a script, a test run or the command line."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        empty = providers.Constants()
+        original = providers._get_local_constants
+        cache = providers.CONSTANTS_CACHE.cache   # holds pools built with them
+    except (ImportError, AttributeError):  # a version without the feature
+        yield
+        return
+    providers._get_local_constants = lambda: empty
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
+
+
+def _run(strategy: st.SearchStrategy[Case], examples: int, seed: int,
+         drawn: List[Case]) -> None:
     @hypothesis_seed(seed)
-    @settings(max_examples=count + skip, database=None, deadline=None,
+    @settings(max_examples=examples, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck),
               derandomize=False)
     @given(strategy)
@@ -132,9 +168,3 @@ def _collect(strategy: st.SearchStrategy[Case], count: int, seed: int,
         drawn.append(case)
 
     collect()
-    added = 0
-    for case in drawn[skip:] + drawn[:skip]:
-        if added < count and case.data not in seen:
-            seen.add(case.data)
-            cases.append(case)
-            added += 1

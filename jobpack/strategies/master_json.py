@@ -49,7 +49,7 @@ STANDARD: List[Tuple[bytes, bool]] = (
     [(v, False) for v in (
         b"0", b"-0", b"0.5", b"-0.0e0", b"1E+2", b"1e-2", b"12e0", b"10E-1", b"1e-99999999999",
         b"0e99999999999", b"0.0e400", b"1.7976931348623157e308", b"17976931348623157e292",
-        b"-1.7976931348623157E+308", _BELOW_HALFWAY, b"0." + _BELOW_HALFWAY + b"e309",
+        b"-1.7976931348623157E+308", _BELOW_HALFWAY, _BELOW_HALFWAY + b".0", _HALFWAY, b"0." + _BELOW_HALFWAY + b"e309",
         b"1797693134862315807937289714053034150799341327e263",
         b"1" * 4000, b"9" * 4001, b"-" + b"1" * 4001, b"true", b"false", b"null", b"[]",
         b"{}", b"[ ]", b"{\t}", b"[1, 2.5, \"x\", null]", b'{"a": {"b": []}}',
@@ -79,7 +79,8 @@ _J, _U = "invalid_json", "invalid_utf8"
 REFUSED: List[Tuple[bytes, str]] = (
     [(v, _J) for v in (
         b"-", b"-a", b"-}", b"1.", b"1.e5", b"1e", b"1ex", b"1e+", b"1E-", b"01", b"00", b"-01",
-        b"1.5e309", b"2e308", b"-1e309", b"1e1000000000000", _HALFWAY, _HALFWAY + b"1",
+        b"1.5e309", b"2e308", b"-1e309", b"1e1000000000000", _HALFWAY + b".0",
+        _HALFWAY + b"1e0",
         b"0." + _HALFWAY + b"e309", b"1.8e308",
         b"+1", b".5", b"NaN", b"Infinity", b"tru", b"nul", b"fals", b"True", b"None",
         b"[1}", b'{"a": 1]', b"[1 2]", b"[1: 2]", b"[,1]", b"[1,,2]", b"[}", b"{{}}",

@@ -9,6 +9,7 @@ the master.
 """
 import contextlib
 import functools
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
@@ -123,7 +124,10 @@ def _collect(strategy: st.SearchStrategy[Case], count: int, seed: int,
     used only if the later ones do not fill the count (Hypothesis draws its
     simplest example first, the same for every seed)."""
     drawn: List[Case] = []
-    with _no_local_constants():
+    with _no_local_constants(), warnings.catch_warnings():
+        # Hypothesis' case cache compares tuples of choices mixing bytes and
+        # ints on a hash collision: harmless, but an error under python -bb.
+        warnings.simplefilter("ignore", BytesWarning)
         _run(strategy, count + skip, seed, drawn)
     added = 0
     for case in drawn[skip:] + drawn[:skip]:

@@ -41,6 +41,9 @@ PY_UNREACHABLE: Dict[Tuple[str, str], str] = {
     ("if isinstance(source, JobPack):", "source = source.dumps()"):
         "input plumbing, not a rule of the master: the draw is bytes "
         "(tests/test_validate.py passes JobPack values)",
+    ("if view.c_contiguous and (type(view.obj) is bytes or",
+     "return memoryview(view.tobytes())"):
+        "input plumbing (a non-contiguous or mutable buffer is copied first): the draw is bytes",
 }
 
 # Reachable branches the draw does not take yet, with why: jobpack's own

@@ -30,7 +30,6 @@ import copy
 import importlib
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -57,14 +56,17 @@ EQUIVALENT: Dict[str, str] = {
 
 # Survivors that only inputs the draw does not make yet can kill (see
 # generator_coverage.PY_NOT_DRAWN): counted apart, not in the score.
+# _byte_string (the master's byte-string values, which landed on main at the
+# end of this work) wants lists of codes at 255 and 256 in a jobinfo field.
 NOT_DRAWN_PREFIXES = ('py:Pack._json:if e.status == "JP_ERR_JSON_TOO_DEEP":',
+                      "py:_byte_string:",
                       "c:mochijson.c:push:if (d >= (size_t)JP_JSON_MAX_DEPTH)")
 
 # -- Python mutants ------------------------------------------------------
 
 # Functions of validate.py that are rules (not messages, not plumbing).
 PY_SKIP = {"_describe", "__str__", "__init__", "_strict", "validate", "jobinfo", "_view",
-           "_json"}
+           "_json", "_snapshot", "_repr_parts", "_long_int_text"}
 
 _FLIP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt,
          ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
@@ -206,14 +208,6 @@ def _other_defaults(value: Any) -> List[Any]:
     return []
 
 
-class _Timeout(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise _Timeout()
-
-
 def _load(source: str) -> types.ModuleType:
     module = types.ModuleType("jobpack._validate_mutant")
     module.__package__ = "jobpack"
@@ -223,15 +217,10 @@ def _load(source: str) -> types.ModuleType:
 
 
 def _safe_observe(module: Any, data: bytes) -> Any:
-    signal.setitimer(signal.ITIMER_REAL, 5.0)
     try:
         return gc.observe(module, data)
-    except _Timeout:
-        return ("hang",)
     except Exception as e:  # a mutant that crashes is told apart
         return ("crash", type(e).__name__)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def run_python(cases: Sequence[Any], every: int = 1) -> Dict[str, bool]:
@@ -239,19 +228,18 @@ def run_python(cases: Sequence[Any], every: int = 1) -> Dict[str, bool]:
     original = importlib.import_module("jobpack.validate")
     source = Path(original.__file__).read_text(encoding="utf-8")
     expected = [gc.observe(original, case.data) for case in cases]
-    old = signal.signal(signal.SIGALRM, _alarm)
     results: Dict[str, bool] = {}
-    try:
-        for ident, text in python_mutants(source)[::every]:
-            try:
-                module = _load(text)
-            except Exception:
-                results[ident] = True   # does not even load
-                continue
-            results[ident] = any(_safe_observe(module, case.data) != want
-                                 for case, want in zip(cases, expected))
-    finally:
-        signal.signal(signal.SIGALRM, old)
+    # No per-mutant timer: a mutant that loops forever is caught by the
+    # caller's time limit (the test suite's SIGALRM), which a timer here
+    # would clobber.
+    for ident, text in python_mutants(source)[::every]:
+        try:
+            module = _load(text)
+        except Exception:
+            results[ident] = True   # does not even load
+            continue
+        results[ident] = any(_safe_observe(module, case.data) != want
+                             for case, want in zip(cases, expected))
     return results
 
 

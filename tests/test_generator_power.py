@@ -65,6 +65,7 @@ def test_every_pack_in_the_draw_has_its_true_label(cases):
     assert wrong == []
 
 
+@pytest.mark.timeout(300)
 def test_the_draw_takes_every_reachable_branch_of_validate_py(cases):
     report = gcov.python_coverage(cases)
     assert gcov.unexplained_python(report) == []
@@ -73,6 +74,7 @@ def test_the_draw_takes_every_reachable_branch_of_validate_py(cases):
 
 
 @needs_gcc
+@pytest.mark.timeout(300)
 def test_the_draw_takes_every_reachable_branch_of_the_c_replica(cases):
     report = gcov.c_coverage(cases)
     assert gcov.unexplained_c(report) == []
@@ -81,6 +83,7 @@ def test_the_draw_takes_every_reachable_branch_of_the_c_replica(cases):
     assert report["header.c"]["branches"] > 20 and report["mochijson.c"]["branches"] > 300
 
 
+@pytest.mark.timeout(900)
 def test_the_draw_kills_the_python_mutants(cases):
     results = gmut.run_python(cases, every=1 if SLOW else 2)
     assert len(results) > (200 if SLOW else 100)
@@ -90,6 +93,7 @@ def test_the_draw_kills_the_python_mutants(cases):
 
 
 @needs_gcc
+@pytest.mark.timeout(900)
 def test_the_draw_kills_most_c_mutants(cases):
     results = gmut.run_c(cases, every=1 if SLOW else 8)
     assert len(results) > (600 if SLOW else 75)

@@ -132,6 +132,57 @@ safely (the other files are still written), 2 usage or I/O error
 """
 
 
+CORPUS_EPILOG = """\
+examples:
+  jobpack corpus corpus/ --count 500 --seed 1
+  jobpack corpus malformed/ --count 200 --kind malformed
+
+Writes COUNT packs (every production of the master's JSON reading and every
+fault first, then random ones) named NNNNN-KIND-CODE.pack, and MANIFEST.jsonl:
+one JSON object a line with file, kind (valid, malformed, strict), verdict
+(accept or reject: what the Disco master does), code (why it rejects), strict_code
+(what strict validation refuses in a pack the master accepts) and, for accepted
+packs, the jobinfo the master derives.  The same seed gives the same files.
+Needs the hypothesis package.
+
+exit codes: 0 written, 2 usage or I/O error
+"""
+
+DIFFTEST_EPILOG = """\
+examples:
+  jobpack difftest --reader 'myreader check {}' --count 500
+  jobpack difftest --reader 'python3 reader.py' --seed 7 --kind malformed
+
+Runs READER on each generated pack ({} is the pack's path; without {} the path is
+appended): exit status 0 means the reader accepts the pack.  Every pack on which
+its verdict differs from the Disco master's (as jobpack.validate computes it) is
+reported, shrunk to a small pack on which they still differ; --save DIR keeps the
+shrunk packs.  Needs the hypothesis package.
+
+exit codes: 0 the reader agrees on every pack, 1 it disagrees on some, 2 usage or
+I/O error (the reader cannot be run)
+"""
+
+
+def _kinds(text: str) -> List[str]:
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in ("valid", "malformed", "strict")]
+    if not kinds or bad:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of valid, malformed, strict; found {text!r}")
+    return kinds
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a count >= 0, found {text!r}")
+    return value
+
+
 def _pack_version(text: str) -> int:
     try:
         version = int(text, 10)
@@ -243,6 +294,30 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="write into a non-empty DIR")
     p.add_argument("--max-home-size", type=int, default=1 << 30, metavar="BYTES",
                    help="refuse a job home that expands to more (default: 1 GiB)")
+
+    p = sub.add_parser("corpus", parents=[common], formatter_class=formatter,
+                       epilog=CORPUS_EPILOG, help="write a labelled corpus of packs",
+                       description="Write generated packs and a MANIFEST.jsonl of the "
+                                   "master's verdicts.")
+    p.add_argument("directory", metavar="DIR", help="where to write (created if missing)")
+    p.add_argument("--count", type=_count, default=500, help="how many packs (default 500)")
+    p.add_argument("--seed", type=int, default=0, help="the draw's seed (default 0)")
+    p.add_argument("--kind", type=_kinds, default=["valid", "malformed", "strict"],
+                   help="comma-separated kinds: valid, malformed, strict (default: all)")
+
+    p = sub.add_parser("difftest", parents=[common], formatter_class=formatter,
+                       epilog=DIFFTEST_EPILOG, help="compare another reader with the master",
+                       description="Run another job pack reader over generated packs and "
+                                   "report where it disagrees with the master.")
+    p.add_argument("--reader", required=True, metavar="'CMD {}'",
+                   help="the reader's command line; {} is the pack's path")
+    p.add_argument("--count", type=_count, default=200, help="how many packs (default 200)")
+    p.add_argument("--seed", type=int, default=0, help="the draw's seed (default 0)")
+    p.add_argument("--kind", type=_kinds, default=["valid", "malformed", "strict"],
+                   help="comma-separated kinds: valid, malformed, strict (default: all)")
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds per reader run before it counts as hung (default 10)")
+    p.add_argument("--save", metavar="DIR", help="also write each shrunk pack into DIR")
     return parser
 
 

@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""Does the seeded draw tell small faults in our replica of the master apart?
+
+This judges the *generators* (jobpack.strategies), not the test suite: it
+plants one small fault at a time in the replica -- jobpack/validate.py and
+the C header checks and scanner (csrc/header.c's jp_header_decode,
+csrc/mochijson.c) -- and replays the draw through the faulty copy.  The
+mutant is killed when some pack gets a different answer than from the
+original: for the Python, anything validate() (plain and strict) or
+jobinfo() says (fuzz/generator_coverage.observe); for the C, every result
+fuzz/replica_replay.c prints (statuses, offsets, features, the converted
+text).
+
+    python fuzz/generator_mutation.py [--count N] [--seed S] [--only py|c]
+                                      [--every K] [--list]
+
+Mutants: a comparison flipped (== and !=, < and >=, ...) or shifted by one
+(< and <=, > and >=), a constant in a comparison or slice shifted by one, a
+condition negated or dropped (an ``if`` that raises or fails never fires),
+``and``/``or`` swapped, a default of ``.get`` changed, an element dropped
+from a tuple of accepted words, a whitespace byte added to or dropped from
+the scanner's table, a byte of the string table flipped, an escape case
+dropped.  EQUIVALENT lists the survivors that no input can tell apart, with
+the reason; the exit status is 1 when the score (killed / non-equivalent) is
+below --min-score (0.95) or a survivor is not listed.
+"""
+import argparse
+import ast
+import copy
+import importlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import types
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generator_coverage as gc  # noqa: E402
+
+# Survivors no input can tell apart from the original: mutant id -> why.
+# Ids are stable while the source line does not change ("py:" or "c:",
+# then the function, the line and the mutation).
+EQUIVALENT: Dict[str, str] = {
+    "py:_iodata_bytes:if isinstance(x, str)::drop check":
+        "a str then goes through the list loop, which iterates it character by character "
+        "and encodes each the same way: the same bytes",
+    'py:_check_save_info:ok = len(raw) >= 4 and raw[:4] in (b"hdfs", b"ddfs"):const 4-1':
+        "raw[:4] equal to a 4-byte word already implies len(raw) >= 4",
+    "py:_check_save_info:ok = (_flatlength(value) >= 4 and all(type(c) is int for c in head):"
+    "const 4-1":
+        "head == a 4-element list already implies at least 4 leaves",
+}
+
+# Survivors that only inputs the draw does not make yet can kill (see
+# generator_coverage.PY_NOT_DRAWN): counted apart, not in the score.
+# _byte_string (the master's byte-string values, which landed on main at the
+# end of this work) wants lists of codes at 255 and 256 in a jobinfo field.
+NOT_DRAWN_PREFIXES = ('py:Pack._json:if e.status == "JP_ERR_JSON_TOO_DEEP":',
+                      "py:_byte_string:",
+                      "c:mochijson.c:push:if (d >= (size_t)JP_JSON_MAX_DEPTH)")
+
+# -- Python mutants ------------------------------------------------------
+
+# Functions of validate.py that are rules (not messages, not plumbing).
+PY_SKIP = {"_describe", "__str__", "__init__", "_strict", "validate", "jobinfo", "_view",
+           "_json", "_snapshot", "_repr_parts", "_long_int_text"}
+
+_FLIP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt,
+         ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+         ast.In: ast.NotIn, ast.NotIn: ast.In}
+_SHIFT = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
+
+
+class _Site:
+    """One place to mutate: a path of (field, index) from the module."""
+
+    def __init__(self, path: Tuple[Tuple[str, Optional[int]], ...], func: str, line: str):
+        self.path, self.func, self.line = path, func, line
+
+
+def _get(tree: ast.AST, path) -> Any:
+    node: Any = tree
+    for field, index in path:
+        node = getattr(node, field)
+        if index is not None:
+            node = node[index]
+    return node
+
+
+def _walk(node: ast.AST, path=()) -> Iterator[Tuple[Tuple, ast.AST]]:
+    yield path, node
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, ast.AST):
+                    yield from _walk(item, path + ((field, i),))
+        elif isinstance(value, ast.AST):
+            yield from _walk(value, path + ((field, None),))
+
+
+def _raises_or_fails(body: List[ast.stmt]) -> bool:
+    return any(isinstance(s, ast.Raise) for s in body) or any(
+        isinstance(s, ast.Return) for s in body)
+
+
+def python_mutants(source: str) -> List[Tuple[str, str]]:
+    """(id, mutated source) for every mutant of validate.py."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    out: List[Tuple[str, str]] = []
+
+    def emit(desc: str, node: ast.AST, func: str, change: Callable[[Any], None], path) -> None:
+        mutant = copy.deepcopy(tree)
+        change(_get(mutant, path))
+        ident = f"py:{func}:{lines[node.lineno - 1].strip()}:{desc}"
+        out.append((ident, ast.unparse(mutant)))
+
+    def visit(func_path, func_name: str, func_node: ast.AST) -> None:
+        for rel, node in _walk(func_node):
+            path = func_path + rel
+            if isinstance(node, ast.FunctionDef) and rel:
+                continue
+            if isinstance(node, ast.Compare):
+                for i, op in enumerate(node.ops):
+                    for table, kind in ((_FLIP, "flip"), (_SHIFT, "shift")):
+                        if type(op) in table:
+                            new = table[type(op)]
+                            emit(f"{kind} {type(op).__name__}->{new.__name__} #{i}", node,
+                                 func_name, lambda n, i=i, new=new: n.ops.__setitem__(i, new()),
+                                 path)
+                for j, operand in enumerate([node.left] + node.comparators):
+                    if isinstance(operand, ast.Constant) and type(operand.value) is int:
+                        for delta in (-1, 1):
+                            def change(n, j=j, delta=delta):
+                                target = n.left if j == 0 else n.comparators[j - 1]
+                                target.value += delta
+                            emit(f"const {operand.value}{delta:+d}", node, func_name, change,
+                                 path)
+                    if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) and \
+                            len(operand.elts) > 1:
+                        for k in range(len(operand.elts)):
+                            def change(n, j=j, k=k):
+                                target = n.left if j == 0 else n.comparators[j - 1]
+                                del target.elts[k]
+                            emit(f"drop element {k} #{j}", node, func_name, change, path)
+            elif isinstance(node, ast.Slice):
+                for field in ("lower", "upper"):
+                    bound = getattr(node, field)
+                    if isinstance(bound, ast.Constant) and type(bound.value) is int:
+                        for delta in (-1, 1):
+                            emit(f"slice {field} {bound.value}{delta:+d}", bound, func_name,
+                                 lambda n, f=field, d=delta: setattr(
+                                     getattr(n, f), "value", getattr(n, f).value + d), path)
+            elif isinstance(node, ast.If):
+                emit("negate if", node, func_name,
+                     lambda n: setattr(n, "test", ast.UnaryOp(ast.Not(), n.test)), path)
+                if _raises_or_fails(node.body):
+                    emit("drop check", node, func_name,
+                         lambda n: setattr(n, "test", ast.Constant(False)), path)
+            elif isinstance(node, ast.BoolOp):
+                other = ast.Or if isinstance(node.op, ast.And) else ast.And
+                emit(f"{type(node.op).__name__}->{other.__name__}", node, func_name,
+                     lambda n, o=other: setattr(n, "op", o()), path)
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr == "get" and len(node.args) == 2
+                  and isinstance(node.args[1], ast.Constant)):
+                value = node.args[1].value
+                for new in _other_defaults(value):
+                    emit(f"default {value!r}->{new!r}", node, func_name,
+                         lambda n, new=new: setattr(n.args[1], "value", new), path)
+
+    for i, node in enumerate(tree.body):
+        if isinstance(node, ast.FunctionDef) and node.name not in PY_SKIP:
+            visit((("body", i),), node.name, node)
+        elif isinstance(node, ast.ClassDef):
+            for k, item in enumerate(node.body):
+                if isinstance(item, ast.FunctionDef) and item.name not in PY_SKIP:
+                    visit((("body", i), ("body", k)), f"{node.name}.{item.name}", item)
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name == "DEFAULT_MAX_CORES":
+                emit("default +1", node, name, lambda n: setattr(
+                    n, "value", ast.BinOp(n.value, ast.Add(), ast.Constant(1))),
+                     (("body", i),))
+            elif name == "GROUPINGS":
+                for k in range(len(node.value.elts)):
+                    emit(f"drop {node.value.elts[k].value}", node, name,
+                         lambda n, k=k: n.value.elts.__delitem__(k), (("body", i),))
+            elif name == "PORTABLE_PREFIX":
+                emit("pattern allows '-'", node, name, lambda n: setattr(
+                    n.value.args[0], "value", n.value.args[0].value.replace("_]", "_-]")),
+                     (("body", i),))
+    return out
+
+
+def _other_defaults(value: Any) -> List[Any]:
+    if value is False:
+        return [True]
+    if value is True:
+        return [False]
+    if isinstance(value, str):
+        return {"ddfs": ["hdfs", "dfs"]}.get(value, [value + "x"])
+    if isinstance(value, int):
+        return [value + 1, value - 1]
+    return []
+
+
+def _load(source: str) -> types.ModuleType:
+    module = types.ModuleType("jobpack._validate_mutant")
+    module.__package__ = "jobpack"
+    module.__file__ = "<mutant>"
+    exec(compile(source, "<mutant>", "exec"), module.__dict__)
+    return module
+
+
+def _safe_observe(module: Any, data: bytes) -> Any:
+    try:
+        return gc.observe(module, data)
+    except Exception as e:  # a mutant that crashes is told apart
+        return ("crash", type(e).__name__)
+
+
+def run_python(cases: Sequence[Any], every: int = 1) -> Dict[str, bool]:
+    """mutant id -> killed."""
+    original = importlib.import_module("jobpack.validate")
+    source = Path(original.__file__).read_text(encoding="utf-8")
+    expected = [gc.observe(original, case.data) for case in cases]
+    results: Dict[str, bool] = {}
+    # No per-mutant timer: a mutant that loops forever is caught by the
+    # caller's time limit (the test suite's SIGALRM), which a timer here
+    # would clobber.
+    for ident, text in python_mutants(source)[::every]:
+        try:
+            module = _load(text)
+        except Exception:
+            results[ident] = True   # does not even load
+            continue
+        results[ident] = any(_safe_observe(module, case.data) != want
+                             for case, want in zip(cases, expected))
+    return results
+
+
+# -- C mutants -----------------------------------------------------------
+
+C_FILES = {"mochijson.c": None, "header.c": {"jp_header_decode"}}
+C_SKIP_FUNCS = {"put", "put_byte", "put_u_escape", "put_char", "jp_json_out_bound",
+                "jp_json_scan", "fail"}
+_CMP = re.compile(r"(?<![<>=!\-])(==|!=|<=|>=|<|>)(?![<>=])")
+_FLIP_C = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+_SHIFT_C = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
+_CONST = re.compile(r"(?<![\w.])(0x[0-9a-fA-F]+|\d+|'(?:\\.|[^'\\])')(?![\w.'])")
+_FUNC = re.compile(r"^(?:static\s+)?(?:inline\s+)?[\w\s\*]+?\b(\w+)\s*\(")
+
+
+def _functions(lines: List[str]) -> List[Optional[str]]:
+    """The C function each line belongs to (None outside functions)."""
+    owner: List[Optional[str]] = []
+    current, depth = None, 0
+    for line in lines:
+        if depth == 0:
+            m = _FUNC.match(line)
+            if m and not line.rstrip().endswith(";"):
+                current = m.group(1)
+        depth += line.count("{") - line.count("}")
+        owner.append(current if depth > 0 or "{" in line or "}" in line else None)
+        if depth == 0 and "}" in line:
+            current = None
+    return owner
+
+
+def _code_part(line: str) -> Tuple[str, str]:
+    """(code, trailing comment) of a line; block comments are skipped."""
+    at = line.find("/*")
+    return (line, "") if at < 0 else (line[:at], line[at:])
+
+
+def c_mutants(name: str, text: str) -> List[Tuple[str, str]]:
+    lines = text.splitlines()
+    owners = _functions(lines)
+    wanted = C_FILES[name]
+    out: List[Tuple[str, str]] = []
+    in_comment = False
+
+    def emit(i: int, new_line: str, desc: str) -> None:
+        mutated = lines[:i] + [new_line] + lines[i + 1:]
+        ident = f"c:{name}:{owners[i]}:{lines[i].strip()}:{desc}"
+        out.append((ident, "\n".join(mutated) + "\n"))
+
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if in_comment:
+            in_comment = "*/" not in line
+            continue
+        if stripped.startswith("/*"):
+            in_comment = "*/" not in line
+            continue
+        func = owners[i]
+        if stripped.startswith("#") or func is None or func in C_SKIP_FUNCS:
+            if name == "mochijson.c" and line.startswith("static const uint8_t is_ws_byte"):
+                for ws in ("'\\t'", "'\\n'", "'\\r'", "' '"):
+                    emit(i, line.replace(f"[{ws}] = 1", f"[{ws}] = 0"), f"ws drop {ws}")
+                for ws in ("'\\f'", "'\\v'", "0xa0", "0"):
+                    emit(i, line.replace("};", f", [{ws}] = 1}};"), f"ws add {ws}")
+            continue
+        if wanted is not None and func not in wanted:
+            continue
+        code, comment = _code_part(line)
+        for m in _CMP.finditer(code):
+            op = m.group(1)
+            for table, kind in ((_FLIP_C, "flip"), (_SHIFT_C, "shift")):
+                if op in table:
+                    new = code[:m.start()] + table[op] + code[m.end():]
+                    emit(i, new + comment, f"{kind} {op}->{table[op]} @{m.start()}")
+        if _CMP.search(code) or "return" in code:
+            for m in _CONST.finditer(code):
+                for delta in ("-1", "+1"):
+                    new = code[:m.start()] + f"({m.group(1)}{delta})" + code[m.end():]
+                    emit(i, new + comment, f"const {m.group(1)}{delta} @{m.start()}")
+        for op, other in (("&&", "||"), ("||", "&&")):
+            for m in re.finditer(re.escape(op), code):
+                emit(i, code[:m.start()] + other + code[m.end():] + comment,
+                     f"{op}->{other} @{m.start()}")
+        m = re.match(r"(\s*(?:\}\s*else\s+)?if\s*)\((.*)\)(\s*\{?\s*)$", code)
+        if m and code.count("(") == code.count(")"):
+            emit(i, f"{m.group(1)}(!({m.group(2)})){m.group(3)}{comment}", "negate if")
+            nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if "return fail" in nxt or "return 0" in nxt or "return JP_ERR" in nxt:
+                emit(i, f"{m.group(1)}(0 && ({m.group(2)})){m.group(3)}{comment}", "drop check")
+        cm = re.match(r"(\s*)case '(.{1,2})': simple = .*", code)
+        if cm:
+            emit(i, f"{cm.group(1)}/* case dropped */", f"drop escape {cm.group(2)}")
+    if name == "mochijson.c":
+        # Bytes of the copies-as-is table, one at a time: 0x20 (first
+        # printable), 0x21, 0x22 ("), 0x5c (\), 0x7e, 0x7f, 0x1f, 0x80.
+        start = next(i for i, l in enumerate(lines) if "copies_as_is[256] = {" in l)
+        rows = [start + 2 + r for r in range(8)]
+        for byte in (0x1F, 0x20, 0x21, 0x22, 0x5C, 0x7E, 0x7F, 0x80, 0xC3):
+            row, col = rows[byte // 32], byte % 32
+            cells = lines[row].split(",")
+            first = cells[col].strip()
+            cells[col] = cells[col].replace(first, "1" if first == "0" else "0")
+            emit(row, ",".join(cells), f"table byte 0x{byte:02x}")
+    return out
+
+
+def run_c(cases: Sequence[Any], every: int = 1) -> Dict[str, bool]:
+    if shutil.which("gcc") is None:
+        raise RuntimeError("gcc is needed for the C mutants")
+    results: Dict[str, bool] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        records = tmp / "records.bin"
+        gc.write_records(cases, records)
+        base = tmp / "base"
+        base.mkdir()
+        expected = gc.run_driver(gc.build_driver(base, {}), records)
+        mutants = [(name, ident, text) for name in C_FILES
+                   for ident, text in c_mutants(name, (gc.CSRC / name).read_text())]
+        for n, (name, ident, text) in enumerate(mutants[::every]):
+            work = tmp / f"m{n}"
+            work.mkdir()
+            src = work / name
+            src.write_text(text)
+            try:
+                exe = _relink(base, work, name, src)
+            except subprocess.CalledProcessError:
+                results[ident] = True   # does not compile: not a mutant worth counting
+                continue
+            try:
+                got = gc.run_driver(exe, records, timeout=20)
+            except (RuntimeError, subprocess.TimeoutExpired):
+                got = None   # crashed or hung: told apart
+            results[ident] = got != expected
+            shutil.rmtree(work)
+    return results
+
+
+def _relink(base: Path, work: Path, name: str, src: Path) -> Path:
+    obj = work / (Path(name).stem + ".o")
+    subprocess.run(["gcc", "-std=c99", "-O0", "-w", f"-I{gc.CSRC}", "-c", str(src), "-o", str(obj)],
+                   check=True, capture_output=True)
+    objects = [str(obj) if p.name == obj.name else str(p) for p in sorted(base.glob("*.o"))]
+    exe = work / "replica_replay"
+    subprocess.run(["gcc", *objects, "-o", str(exe)], check=True, capture_output=True)
+    return exe
+
+
+# -- report --------------------------------------------------------------
+
+def score(results: Dict[str, bool]) -> Tuple[int, int, List[str], List[str]]:
+    """(killed, counted, survivors listed as equivalent, unexplained survivors)."""
+    equivalent = [m for m, killed in results.items() if not killed and
+                  (m in EQUIVALENT or m.startswith(NOT_DRAWN_PREFIXES))]
+    unexplained = [m for m, killed in results.items() if not killed and m not in equivalent]
+    killed = sum(results.values())
+    return killed, len(results) - len(equivalent), equivalent, unexplained
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=gc.COUNT)
+    parser.add_argument("--seed", type=int, default=gc.SEED)
+    parser.add_argument("--only", choices=("py", "c"))
+    parser.add_argument("--every", type=int, default=1, help="every K-th mutant only")
+    parser.add_argument("--min-score", type=float, default=0.95)
+    parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    args = parser.parse_args(argv)
+    if args.list:
+        source = Path(importlib.import_module("jobpack.validate").__file__).read_text()
+        for ident, _ in python_mutants(source):
+            print(ident)
+        for name in C_FILES:
+            for ident, _ in c_mutants(name, (gc.CSRC / name).read_text()):
+                print(ident)
+        return 0
+    cases = gc.draw(args.count, args.seed)
+    print(f"draw: {len(cases)} packs (count {args.count}, seed {args.seed})")
+    status = 0
+    for part, run in (("py", run_python), ("c", run_c)):
+        if args.only not in (None, part):
+            continue
+        results = run(cases, args.every)
+        killed, counted, equivalent, unexplained = score(results)
+        ratio = killed / counted if counted else 1.0
+        print(f"{part}: {len(results)} mutants, {killed} killed, {len(equivalent)} equivalent, "
+              f"{len(unexplained)} survived: score {killed}/{counted} = {100 * ratio:.1f}%")
+        for ident in equivalent:
+            why = EQUIVALENT.get(ident, "not drawn yet: nesting past JP_JSON_MAX_DEPTH")
+            print(f"  equivalent {ident}\n      {why}")
+        for ident in unexplained:
+            print(f"  SURVIVED {ident}")
+        if ratio < args.min_score or unexplained:
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

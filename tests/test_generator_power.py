@@ -1,0 +1,109 @@
+"""How powerful are the generators?  Measured on a fixed-size seeded draw
+(fuzz/generator_coverage.py: COUNT packs, SEED) replayed through our replica
+of the master:
+
+- every pack carries its true label (the master's verdict and code);
+- branch coverage: every reachable branch of jobpack/validate.py and of the
+  C header checks and mochijson2 scanner is taken (the unreachable ones are
+  listed, with why, in fuzz/generator_coverage.py);
+- mutation score (fuzz/generator_mutation.py): at least 95% of small faults
+  planted in validate.py are told apart, and every survivor is listed as
+  equivalent with why.  For the C scanner the score is not there yet (84%
+  of 678 mutants on the last full run, the survivors not yet triaged; see
+  fuzz/README.md), so its test holds the floor we have reached.  Each
+  mutant costs a replay of the draw (and a compile, in C): the default run
+  takes every 2nd Python and every 8th C mutant, JOBPACK_SLOW=1 all.
+"""
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("hypothesis")
+pytest.importorskip("coverage")
+
+FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+sys.path.insert(0, str(FUZZ))
+
+import generator_coverage as gcov  # noqa: E402
+import generator_mutation as gmut  # noqa: E402
+from jobpack.strategies.draw import labelled_draw  # noqa: E402
+from jobpack.validate import jobinfo, validate  # noqa: E402
+
+SLOW = os.environ.get("JOBPACK_SLOW", "") not in ("", "0")
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("gcov") is None,
+                               reason="gcc and gcov build the C replay driver")
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return gcov.draw()
+
+
+def test_the_draw_is_deterministic_and_of_every_kind(cases):
+    assert len(cases) >= 0.9 * gcov.COUNT
+    again = labelled_draw(60, gcov.SEED)
+    assert [c.data for c in again] == [c.data for c in cases[:60]]
+    assert {c.kind for c in cases} == {"valid", "malformed", "strict"}
+
+
+def test_every_pack_in_the_draw_has_its_true_label(cases):
+    wrong = []
+    for case in cases:
+        plain = [p.code for p in validate(case.data)]
+        strict = [p.code for p in validate(case.data, strict=True)]
+        if case.kind == "valid":
+            ok = strict == [] and jobinfo(case.data) is not None
+        elif case.kind == "malformed":
+            ok = plain == [case.code]
+        else:
+            ok = plain == [] and strict == [case.code]
+        if not ok:
+            wrong.append((case.kind, case.code, strict, case.data[:200]))
+    assert wrong == []
+
+
+@pytest.mark.timeout(300)
+def test_the_draw_takes_every_reachable_branch_of_validate_py(cases):
+    report = gcov.python_coverage(cases)
+    assert gcov.unexplained_python(report) == []
+    # The excuses must still be needed: a branch taken now leaves the list.
+    assert set(report["missed"]) == set(gcov.PY_UNREACHABLE) | set(gcov.PY_NOT_DRAWN)
+
+
+@needs_gcc
+@pytest.mark.timeout(300)
+def test_the_draw_takes_every_reachable_branch_of_the_c_replica(cases):
+    report = gcov.c_coverage(cases)
+    assert gcov.unexplained_c(report) == []
+    missed = {m[:3] for name in gcov.C_REPLICA for m in report[name]["missed"]}
+    assert missed == set(gcov.C_UNREACHABLE) | set(gcov.C_NOT_DRAWN)
+    assert report["header.c"]["branches"] > 20 and report["mochijson.c"]["branches"] > 300
+
+
+@pytest.mark.timeout(900)
+def test_the_draw_kills_the_python_mutants(cases):
+    results = gmut.run_python(cases, every=1 if SLOW else 2)
+    assert len(results) > (200 if SLOW else 100)
+    killed, counted, equivalent, unexplained = gmut.score(results)
+    assert unexplained == [], f"survivors not listed as equivalent: {unexplained}"
+    assert killed / counted >= 0.95
+
+
+@needs_gcc
+@pytest.mark.timeout(900)
+def test_the_draw_kills_most_c_mutants(cases):
+    results = gmut.run_c(cases, every=1 if SLOW else 8)
+    assert len(results) > (600 if SLOW else 75)
+    killed, counted, _, _ = gmut.score(results)
+    assert killed / counted >= 0.80   # the floor reached so far; the goal is 0.95
+
+
+def test_a_weaker_draw_scores_lower():
+    """The score measures the draw: the old strategies alone (no sweep, a
+    tenth of the packs) leave reachable branches and mutants behind."""
+    weak = labelled_draw(40, gcov.SEED, kinds=("malformed",))
+    report = gcov.python_coverage(weak)
+    assert gcov.unexplained_python(report) != []

@@ -78,7 +78,7 @@ def encode_section(value: Any, name: str) -> bytes:
                 if "Out of range float" in str(e) else "")
         raise errors.EncodeError(f"{name} cannot be encoded for the master: {e}{hint}") from None
     except TypeError as e:
-        raise errors.EncodeError(f"{name} cannot be encoded as JSON: {e}; "
+        raise errors.EncodeTypeError(f"{name} cannot be encoded as JSON: {e}; "
                                  f"convert it to dicts, lists, str, int, float, bool or None") from None
     except RecursionError:
         return _encode_iterative(value).encode("ascii")
@@ -193,10 +193,6 @@ def decode_section(section: memoryview, name: str, base: int) -> Any:
         return dialect.loads(section, name=name, base_offset=base)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _finite_float(text: str) -> float:
     value = float(text)
     if value in (math.inf, -math.inf):
@@ -206,8 +202,10 @@ def _finite_float(text: str) -> float:
 
 _LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % (dialect.MAX_FAST_INT_DIGITS + 1))
 
-# Standard JSON limited to what dumps() writes: no NaN or Infinity, and no
-# float that overflows (it would load as inf, which dumps() refuses).
-_STANDARD_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+# Standard JSON plus NaN, Infinity and -Infinity, which Disco's json.dumps
+# writes (so loads() reads every pack Disco writes; the master and
+# master_only=True refuse them, dumps() refuses to write them).  No float
+# that overflows: Disco never writes 1e400, and the master refuses it.
+_STANDARD_JSON = json.JSONDecoder(parse_float=_finite_float)
 
 

@@ -1,6 +1,5 @@
 """JSON sections: written as Disco writes them, read back as standard JSON
 or, failing that, as the master reads them (``jobpack.dialect``)."""
-import decimal
 import json
 import math
 import re
@@ -8,6 +7,7 @@ import secrets
 from typing import Any, Dict
 
 from . import dialect, errors
+from ._bigint import int_to_text
 
 
 class _HugeInts:
@@ -56,8 +56,8 @@ def _long_ints_as_huge(value: Any) -> Any:
 
 
 def _int_text(value: int) -> str:
-    # Decimal formatting of an int is not subject to int_max_str_digits.
-    return format(decimal.Decimal(value), "f")
+    # Not str(): it refuses more than int_max_str_digits digits.
+    return int_to_text(value)
 
 
 # Disco's encoding is json.dumps' defaults (", " and ": ", ASCII only, keys in
@@ -182,11 +182,11 @@ def decode_section(section: memoryview, name: str, base: int) -> Any:
     section they give the same value, so the cheaper one goes first."""
     raw = bytes(section)
     try:
-        if _LONG_DIGIT_RUN.search(raw):
-            # Python's int() would refuse it or, with the digit limit lifted,
-            # take quadratic time: the dialect path bounds both.
-            raise ValueError("long integer")
-        return _STANDARD_JSON.decode(raw.decode("utf-8"))
+        # A long digit run: Python's int() would refuse it (or, with the
+        # digit limit lifted, take quadratic time); the dialect's int
+        # conversion bounds both and gives the same value as dialect.loads.
+        decoder = _LONG_INT_JSON if _LONG_DIGIT_RUN.search(raw) else _STANDARD_JSON
+        return decoder.decode(raw.decode("utf-8"))
     except (ValueError, RecursionError):
         # Not UTF-8, not standard, too deep or too long an int for Python's
         # json: the master's reading decides.
@@ -207,5 +207,6 @@ _LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % (dialect.MAX_FAST_INT_DIGITS + 1))
 # master_only=True refuse them, dumps() refuses to write them).  No float
 # that overflows: Disco never writes 1e400, and the master refuses it.
 _STANDARD_JSON = json.JSONDecoder(parse_float=_finite_float)
+_LONG_INT_JSON = json.JSONDecoder(parse_float=_finite_float, parse_int=dialect._parse_int)
 
 

@@ -21,12 +21,12 @@ How master values map to Python:
   deeper is refused (JSONDecodeError, status ``JP_ERR_JSON_TOO_DEEP``): each
   level costs a Python object of ~100 bytes for 2 bytes of input.
 """
-import decimal
 import json
 import re
 from typing import Any, Optional
 
 from . import _core, errors
+from ._bigint import text_to_int
 from ._native import lib
 
 __all__ = ["loads", "HugeInt", "MAX_DEPTH"]
@@ -51,7 +51,7 @@ class HugeInt:
         self.text = text
 
     def __int__(self) -> int:
-        return int(decimal.Decimal(self.text))
+        return text_to_int(self.text)
 
     def __repr__(self) -> str:
         return f"HugeInt({len(self.text)} digits)"
@@ -68,7 +68,7 @@ def _parse_int(text: str) -> Any:
     if digits <= MAX_FAST_INT_DIGITS:
         return int(text)
     if digits <= MAX_INT_DIGITS:
-        return int(decimal.Decimal(text))
+        return text_to_int(text)
     return HugeInt(text)
 
 

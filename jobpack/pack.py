@@ -489,9 +489,16 @@ def _read_head(jobfile: Source, n: int) -> bytes:
 def _writev_all(fd: int, parts: List[Any]) -> None:
     views = [memoryview(p).cast("B") for p in parts if len(p)]
     while views:
-        written = os.writev(fd, views[:512])
+        written = _write_some(fd, views[:512])
         while views and written >= views[0].nbytes:
             written -= views[0].nbytes
             views.pop(0)
         if written:
             views[0] = views[0][written:]
+
+
+def _write_some(fd: int, views: List[memoryview]) -> int:
+    """One os.writev, or one os.write of the first buffer where the platform
+    has no writev (PyPy): the bytes written, which may be fewer than given."""
+    writev = getattr(os, "writev", None)
+    return writev(fd, views) if writev is not None else os.write(fd, views[0])

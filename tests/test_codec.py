@@ -524,6 +524,26 @@ def test_round_trip_ints_beyond_4300_digits():
         assert JobPack.loads(data).dumps() == data
 
 
+def test_long_int_conversion_without_decimal():
+    """The fallback PyPy takes (its decimal is limited like str()): pieces
+    short enough for int()/str() under the lowest limit Python allows."""
+    from jobpack import _bigint
+    numbers = [0, 7, 10**600 - 1, 10**600, 2**1801, 10**4300, 3 * 10**9000 + 17,
+               int.from_bytes(bytes(range(256)) * 40, "big")]
+    with unlimited_int_digits():
+        expected = [str(n) for n in numbers]
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        for n, text in zip(numbers, expected):
+            assert _bigint._digits(n, 0) == text and _bigint._value(text) == n
+            assert _bigint.int_to_text(-n) == ("-" + text if n else "0")
+            assert _bigint.text_to_int("-" + text) == -n
+        assert _bigint._digits(5, 4) == "0005"
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
 def test_huge_int_pack_redumps():
     # Regression (fixed in 696d17d): a loaded dialect.HugeInt (> 20000
     # digits) could not be dumped again.
@@ -745,39 +765,49 @@ def test_dump_to_path_and_file_object(tmp_path):
 
 
 def test_dump_handles_partial_writes(tmp_path, monkeypatch):
-    real_writev = os.writev
+    real_write_some = jobpack.pack._write_some
     calls = []
 
-    def short_writev(fd, buffers):
+    def short_write(fd, buffers):
         calls.append(len(buffers))
         first = memoryview(buffers[0])[:7]
-        return real_writev(fd, [first])
+        return real_write_some(fd, [first])
 
-    monkeypatch.setattr(os, "writev", short_writev)
+    monkeypatch.setattr(jobpack.pack, "_write_some", short_write)
     pack = JobPack(2, {"k": "v" * 50}, {"E": "x"}, b"h" * 33, memoryview(b"d" * 21))
     pack.dump(tmp_path / "p")
     assert (tmp_path / "p").read_bytes() == pack.dumps()
     assert len(calls) > 5
 
 
-@pytest.mark.parametrize("fail_in", ["writev", "fsync", "replace"])
+def test_dump_without_writev(tmp_path, monkeypatch):
+    """PyPy has no os.writev: dump() writes buffer by buffer instead."""
+    monkeypatch.delattr(os, "writev", raising=False)
+    big = JobPack(2, {"k": "v"}, {}, b"h" * 70000, memoryview(b"d" * 300000))
+    for pack in (TYPICAL, big):
+        pack.dump(tmp_path / "p")
+        assert (tmp_path / "p").read_bytes() == pack.dumps()
+
+
+@pytest.mark.parametrize("fail_in", ["_write_some", "fsync", "replace"])
 @pytest.mark.parametrize("existing", [False, True])
 def test_dump_is_atomic(tmp_path, monkeypatch, fail_in, existing):
     target = tmp_path / "t.jobpack"
     old = b"the old pack, untouched"
     if existing:
         target.write_bytes(old)
-    real = getattr(os, fail_in)
+    where = jobpack.pack if fail_in == "_write_some" else os
+    real = getattr(where, fail_in)
     state = {"calls": 0}
 
     def failing(*args):
         state["calls"] += 1
-        if fail_in == "writev" and state["calls"] == 1:
+        if fail_in == "_write_some" and state["calls"] == 1:
             fd, buffers = args
             return real(fd, [memoryview(buffers[0])[:50]])   # some bytes, then the disk fills
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, fail_in, failing)
+    monkeypatch.setattr(where, fail_in, failing)
     with pytest.raises(OSError):
         TYPICAL.dump(target)
     monkeypatch.undo()

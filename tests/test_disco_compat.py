@@ -12,7 +12,6 @@ import json
 import math
 import pickle
 import struct
-import tracemalloc
 import zipfile
 
 import pytest
@@ -72,6 +71,8 @@ def test_loaded_sections_are_bytes_with_bytes_methods(tmp_path):
 
 def test_loading_a_big_file_copies_nothing_until_read(tmp_path):
     """load() stays O(1) in the section sizes: the map is read on demand."""
+    # PyPy has no tracemalloc; the CPython legs of .ci/run measure this.
+    tracemalloc = pytest.importorskip("tracemalloc", reason="no tracemalloc (PyPy)")
     size = 8 * jobpack.MMAP_THRESHOLD
     path = tmp_path / "big.pack"
     path.write_bytes(disco_dumps(2, JOBDICT, JOBENVS, HOME, b"\xab" * size))

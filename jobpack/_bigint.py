@@ -14,7 +14,8 @@ _PIECE = 600  # digits; the lowest limit sys.set_int_max_str_digits accepts is 6
 
 @functools.lru_cache(maxsize=64)
 def _ten_to(k: int) -> int:
-    return 10 ** k
+    power: int = 10 ** k  # int ** int is Any to mypy (a negative k gives a float)
+    return power
 
 
 def int_to_text(value: int) -> str:

@@ -4,7 +4,7 @@ import json
 import math
 import re
 import secrets
-from typing import Any, Dict
+from typing import Any, Dict, List, Set, Tuple
 
 from . import dialect, errors
 from ._bigint import int_to_text
@@ -17,7 +17,7 @@ class _HugeInts:
     long ints and dialect.HugeInt go out as placeholder strings, replaced by
     their digits after encoding: the bytes are what Disco's json.dumps writes."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.texts: Dict[str, str] = {}
         self.nonce = ""
 
@@ -88,11 +88,11 @@ def _encode_iterative(value: Any) -> str:
     """json.dumps(value) with Disco's defaults, without recursion: for
     nesting deeper than the json module's encoder follows (the master and
     loads() read any depth).  Same bytes as json.dumps where both work."""
-    out: list = []
+    out: List[str] = []
     # Work items: a value to encode, or a literal string to emit.  active
     # holds the ids of the containers being written (circular references).
-    stack: list = [(value, None)]
-    active: set = set()
+    stack: List[Tuple[Any, Any]] = [(value, None)]
+    active: Set[int] = set()
     while stack:
         item, done = stack.pop()
         if done is not None:        # a container is finished
@@ -118,8 +118,8 @@ def _encode_iterative(value: Any) -> str:
                 raise ValueError("Circular reference detected")
             active.add(id(item))
             is_dict = isinstance(item, dict)
-            parts: list = [("}" if is_dict else "]", id(item))]
-            members = list(item.items()) if is_dict else list(item)
+            parts: List[Tuple[Any, Any]] = [("}" if is_dict else "]", id(item))]
+            members = list(item.items()) if isinstance(item, dict) else list(item)
             for i in range(len(members) - 1, -1, -1):
                 if is_dict:
                     key, child = members[i]

@@ -23,11 +23,14 @@ How master values map to Python:
 """
 import json
 import re
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, cast
 
 from . import _core, errors
 from ._bigint import text_to_int
 from ._native import lib
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 __all__ = ["loads", "HugeInt", "MAX_DEPTH"]
 
@@ -72,9 +75,9 @@ def _parse_int(text: str) -> Any:
     return HugeInt(text)
 
 
-def _error(scan: "_core.JSONScan", section: bytes, name: str, base: int) -> errors.JSONDecodeError:
+def _error(scan: "_core.JSONScan", section: "Buffer", name: str, base: int) -> errors.JSONDecodeError:
     at = scan.error_offset
-    snippet = bytes(section[max(0, at - 12):at + 12])
+    snippet = bytes(memoryview(section)[max(0, at - 12):at + 12])
     what = ("is nested too deep for jobpack" if scan.status == lib.JP_ERR_JSON_TOO_DEEP
             else "is not JSON the master can read")
     return errors.JSONDecodeError(
@@ -82,7 +85,7 @@ def _error(scan: "_core.JSONScan", section: bytes, name: str, base: int) -> erro
         f"found {snippet!r} around section byte {at}", base + at, _core.status_name(scan.status))
 
 
-def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False,
+def loads(section: "Buffer", *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False,
           scan: "Optional[_core.JSONScan]" = None) -> Any:
     """Decode a section the way the master does, or raise JSONDecodeError
     whose offset is ``base_offset`` plus the offset in the section.  ``scan``
@@ -92,9 +95,10 @@ def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool =
     if not scan.ok:
         raise _error(scan, section, name, base_offset)
     if scan.features == 0:
-        text = section if isinstance(section, (bytes, str)) else bytes(section)
+        text = section if isinstance(section, bytes) else bytes(section)
     else:
-        text = _core.scan_json(section, convert=True).standard_json
+        # convert=True on a section that passed the scan: never None.
+        text = cast(bytes, _core.scan_json(section, convert=True).standard_json)
     hook = list if pairs else None
     if scan.features & lib.JP_JSON_DEEP:
         return _loads_iterative(text.decode("utf-8"), pairs)
@@ -110,11 +114,11 @@ _LITERALS = {"true": True, "false": False, "null": None}
 def _loads_iterative(text: str, pairs: bool) -> Any:
     """Decode standard JSON (the core's output) without recursion, for
     nesting deeper than Python's json module can follow."""
-    stack: list = []   # open containers: [container, pending key]
-    root: list = []
+    stack: List[List[Any]] = []   # open containers: [container, pending key]
+    root: List[Any] = []
     pos = 0
 
-    def add(value):
+    def add(value: Any) -> None:
         if not stack:
             root.append(value)
             return
@@ -158,6 +162,6 @@ _NO_KEY = object()
 _WANT_KEY = object()
 
 
-def _store(top: list, value: Any, pairs: bool) -> None:
+def _store(top: List[Any], value: Any, pairs: bool) -> None:
     top[0].append((top[1], value))
     top[1] = None

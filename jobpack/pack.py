@@ -17,10 +17,14 @@ import os
 import stat
 import struct
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Dict, Iterable, List, Optional, Tuple, Union
+from typing import (TYPE_CHECKING, Any, BinaryIO, Dict, Iterable, List, Optional, Tuple, Union,
+                    cast, overload)
 
 from . import _core, _files, dialect, errors
 from ._json import decode_section, encode_section
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 __all__ = ["JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THRESHOLD"]
 
@@ -29,10 +33,12 @@ VERSION2 = 2
 SUPPORTED_VERSIONS = (VERSION1, VERSION2)
 MMAP_THRESHOLD = 1 << 20
 
-Source = Union[str, "os.PathLike[str]", BinaryIO, bytes, bytearray, memoryview]
+# What load(), view() and offsets() read: a path, a binary file object or
+# any bytes-like object (bytes, bytearray, memoryview, mmap, array...).
+Source = Union[str, "os.PathLike[str]", BinaryIO, "Buffer"]
 
 
-def _read_source(source: Source, use_mmap: Optional[bool]) -> Any:
+def _read_source(source: Source, use_mmap: Optional[bool]) -> "Buffer":
     """A bytes-like object with the whole pack, from a path, a binary file
     object or a bytes-like object (returned as it is)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -44,7 +50,7 @@ def _read_source(source: Source, use_mmap: Optional[bool]) -> Any:
         finally:
             os.close(fd)
     if hasattr(source, "read"):
-        return _read_file(source, use_mmap)
+        return _read_file(cast(BinaryIO, source), use_mmap)
     try:
         return memoryview(source)
     except TypeError:
@@ -56,7 +62,7 @@ def _maps(size: int, use_mmap: Optional[bool]) -> bool:
     return bool(size) and bool(use_mmap or (use_mmap is None and size >= MMAP_THRESHOLD))
 
 
-def _read_file(f: BinaryIO, use_mmap: Optional[bool]) -> Any:
+def _read_file(f: BinaryIO, use_mmap: Optional[bool]) -> "Buffer":
     try:
         fileno = f.fileno()
         st = os.fstat(fileno)
@@ -85,7 +91,7 @@ class PackView:
     buffer: memoryview = field(repr=False)
 
     @classmethod
-    def from_buffer(cls, data) -> "PackView":
+    def from_buffer(cls, data: "Buffer") -> "PackView":
         buf = _byte_view(data)
         return cls(_checked_header(buf), buf)
 
@@ -119,7 +125,7 @@ def _checked_header(buf: memoryview) -> _core.Header:
     return header
 
 
-def _byte_view(data: Any) -> memoryview:
+def _byte_view(data: "Buffer") -> memoryview:
     """A flat unsigned-byte memoryview of any bytes-like object."""
     buf = data if isinstance(data, memoryview) else memoryview(data)
     if buf.format != "B" or buf.ndim != 1:
@@ -168,21 +174,35 @@ class _Unread:
         self.view = view
 
 
-def _section_property(name: str, doc: str) -> Any:
-    slot = "_" + name
+class _SectionField:
+    """``jobhome`` and ``jobdata``: any bytes-like value is accepted; a
+    loaded pack gives bytes (copied on first read) or, with zero_copy,
+    memoryviews; otherwise what was assigned."""
 
-    def get(self: "JobPack") -> Any:
-        value = self.__dict__[slot]
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+        self.slot = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> "_SectionField": ...
+    @overload
+    def __get__(self, obj: "JobPack", owner: type) -> Any: ...
+
+    def __get__(self, obj: "Optional[JobPack]", owner: type) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.slot]
         if type(value) is _Unread:
             # First read: the bytes Disco gave, copied once, and the view
             # dropped (so a fully read pack no longer pins a mapped file).
-            value = self.__dict__[slot] = value.view.tobytes()
+            value = obj.__dict__[self.slot] = value.view.tobytes()
         return value
 
-    def set(self: "JobPack", value: Any) -> None:
-        self.__dict__[slot] = value
-
-    return property(get, set, doc=doc)
+    def __set__(self, obj: "JobPack", value: "Buffer") -> None:
+        obj.__dict__[self.slot] = value
 
 
 def _raw(value: Any) -> Any:
@@ -206,16 +226,16 @@ class JobPack:
     and the section sizes (so mutating ``jobdict`` does not lose a pack in a
     set); pickling and ``copy.deepcopy`` give bytes sections."""
 
-    jobhome = _section_property("jobhome", "the job home (a ZIP archive), bytes-like")
-    jobdata = _section_property("jobdata", "the job data, bytes-like")
+    jobhome = _SectionField("the job home (a ZIP archive), bytes-like")
+    jobdata = _SectionField("the job data, bytes-like")
 
     def __init__(self, version: int, jobdict: Dict[str, Any], jobenvs: Dict[str, str],
-                 jobhome: Any = b"", jobdata: Any = b""):
+                 jobhome: "Buffer" = b"", jobdata: "Buffer" = b"") -> None:
         self.version = version
         self.jobdict = jobdict
         self.jobenvs = jobenvs
-        self._jobhome = jobhome
-        self._jobdata = jobdata
+        self._jobhome: "Union[Buffer, _Unread]" = jobhome
+        self._jobdata: "Union[Buffer, _Unread]" = jobdata
 
     @classmethod
     def _loaded(cls, version: int, jobdict: Dict[str, Any], jobenvs: Dict[str, str],
@@ -367,16 +387,18 @@ class JobPack:
             finally:
                 os.close(fd)
         else:
-            jobfile.seek(0, io.SEEK_END)
-            length = jobfile.tell()
-            jobfile.seek(0)
-            header = _core.decode_header(jobfile.read(cls.HEADER_SIZE), length)
+            stream = cast(BinaryIO, jobfile)
+            stream.seek(0, io.SEEK_END)
+            length = stream.tell()
+            stream.seek(0)
+            header = _core.decode_header(stream.read(cls.HEADER_SIZE), length)
         if not header.ok:
             raise header.error()
         return list(header.offsets)
 
     @classmethod
-    def loads(cls, data, *, master_only: bool = False, zero_copy: bool = False) -> "JobPack":
+    def loads(cls, data: "Buffer", *, master_only: bool = False,
+              zero_copy: bool = False) -> "JobPack":
         """A pack from a bytes-like object.  Job home and job data are bytes,
         copied from a read-only ``data`` on first access; ``zero_copy=True``
         makes them memoryviews of ``data`` instead.  The header is checked
@@ -481,8 +503,9 @@ def _read_head(jobfile: Source, n: int) -> bytes:
         finally:
             os.close(fd)
     if hasattr(jobfile, "read"):
-        jobfile.seek(0)
-        return bytes(jobfile.read(n))
+        stream = cast(BinaryIO, jobfile)
+        stream.seek(0)
+        return bytes(stream.read(n))
     return _byte_view(jobfile)[:n].tobytes()
 
 

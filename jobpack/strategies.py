@@ -53,7 +53,7 @@ import json
 import re
 import struct
 import zipfile
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Literal, Optional, Tuple
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -81,7 +81,8 @@ _KNOWN_KEYS = ("prefix", "owner", "worker", "save_results", "save_info", "schedu
 
 # Text the master reads back as json.dumps (ensure_ascii) wrote it: no lone
 # surrogates and no U+FFFE/U+FFFF, whose \u escapes the master refuses.
-_chars = st.characters(exclude_categories=("Cs",), exclude_characters="\ufffe\uffff")
+_NO_SURROGATES: Tuple[Literal["Cs"]] = ("Cs",)
+_chars = st.characters(exclude_categories=_NO_SURROGATES, exclude_characters="\ufffe\uffff")
 
 
 def _text(min_size: int = 0, max_size: int = 12) -> st.SearchStrategy[str]:
@@ -198,7 +199,8 @@ def jobdicts(version: Optional[int] = None, *,
     optional = {"save_results": st.booleans(), "save_info": _SAVE_INFO}
     if version == 2:
         scheduler = st.fixed_dictionaries({}, optional={"max_cores": st.integers(1, 2 ** 31)})
-        required = {**common, "pipeline": _STAGES, "inputs": _V2_INPUTS, "scheduler": scheduler}
+        required: Dict[str, st.SearchStrategy[Any]] = {
+            **common, "pipeline": _STAGES, "inputs": _V2_INPUTS, "scheduler": scheduler}
     else:
         scheduler = st.fixed_dictionaries({}, optional={
             "max_cores": st.integers(1, 2 ** 31), "force_local": st.booleans(),
@@ -210,7 +212,7 @@ def jobdicts(version: Optional[int] = None, *,
     base = st.fixed_dictionaries(required, optional=optional)
 
     @st.composite
-    def build(draw):
+    def build(draw: st.DrawFn) -> Dict[str, Any]:
         jobdict = draw(base)
         jobdict.update(draw(_EXTRAS))
         order = draw(st.permutations(list(jobdict)))
@@ -258,7 +260,8 @@ def _parents(path: str) -> List[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def _draw_home_files(draw, worker: str):
+def _draw_home_files(draw: st.DrawFn, worker: str
+                     ) -> Tuple[List[Tuple[str, bytes, int, int]], List[str]]:
     """(files, dirs) of a consistent home: the worker first, no name both a
     file and a directory, no duplicates."""
     files = [(worker, draw(_WORKER_BODY), draw(st.sampled_from([0o100755, 0o100644])),
@@ -277,13 +280,13 @@ def _draw_home_files(draw, worker: str):
     return files, dirs
 
 
-def _draw_home(draw, worker: str) -> bytes:
+def _draw_home(draw: st.DrawFn, worker: str) -> bytes:
     files, dirs = _draw_home_files(draw, worker)
     return _zip(files, dirs, draw(_COMMENT), draw(st.booleans()))
 
 
 @st.composite
-def _jobhome(draw, worker: Optional[str]):
+def _jobhome(draw: st.DrawFn, worker: Optional[str]) -> bytes:
     return _draw_home(draw, draw(_WORKER_PATHS) if worker is None else worker)
 
 
@@ -296,7 +299,7 @@ def jobhomes(worker: Optional[str] = None) -> st.SearchStrategy[bytes]:
 
 
 @st.composite
-def _jobpack(draw, version: Optional[int]):
+def _jobpack(draw: st.DrawFn, version: Optional[int]) -> JobPack:
     if version is None:
         version = draw(st.sampled_from([2, 1]))
     worker = draw(_WORKER_PATHS)
@@ -379,7 +382,7 @@ MALFORMED_KINDS: Tuple[str, ...] = tuple(MALFORMED_CODES)
 class _Base:
     """A valid pack taken apart, to be broken in one place."""
 
-    def __init__(self, pack: JobPack, header_version: int):
+    def __init__(self, pack: JobPack, header_version: int) -> None:
         self.version = pack.version           # the version the jobdict is valid for
         self.header_version = header_version  # the version the header says
         self.jobdict = dict(pack.jobdict)
@@ -402,7 +405,7 @@ class _Base:
 
 
 @st.composite
-def _base_strategy(draw, version: Optional[int], any_header_version: bool):
+def _base_strategy(draw: st.DrawFn, version: Optional[int], any_header_version: bool) -> "_Base":
     pack = draw(_JOBPACKS[version])
     header_version = pack.version
     if any_header_version:
@@ -413,7 +416,8 @@ def _base_strategy(draw, version: Optional[int], any_header_version: bool):
 _BASES = {(v, a): _base_strategy(v, a) for v in (None, 1, 2) for a in (False, True)}
 
 
-def _base(version: Optional[int] = None, any_header_version: bool = False):
+def _base(version: Optional[int] = None,
+          any_header_version: bool = False) -> "st.SearchStrategy[_Base]":
     """A valid pack to break; with any_header_version, the header may claim
     any version (for faults the master finds before it looks at it)."""
     return _BASES[version, any_header_version]
@@ -430,7 +434,7 @@ _BAD_MAGIC = st.one_of(st.sampled_from([0xC0D5, 0xD4C0, 0]),
 
 
 @st.composite
-def _header_faults(draw):
+def _header_faults(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     data = b.pack()
     d, e, h, a = struct.unpack("!IIII", data[4:20])
@@ -454,7 +458,7 @@ def _header_faults(draw):
 
 
 @st.composite
-def _truncated(draw):
+def _truncated(draw: st.DrawFn) -> Tuple[bytes, str]:
     data = draw(_base(any_header_version=True)).pack()
     (jobdata_offset,) = struct.unpack("!I", data[16:20])
     return data[:draw(st.integers(0, jobdata_offset - 1))], "invalid_header"
@@ -492,7 +496,7 @@ _JSON_FAULTS = st.one_of(
 )
 
 
-def _break_json(section: bytes, fault: tuple) -> Tuple[bytes, str]:
+def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
     """A JSON object section broken in one place, with its code."""
     body = section[1:]  # after the opening brace: '}' or '"key": ...}'
 
@@ -520,7 +524,7 @@ def _break_json(section: bytes, fault: tuple) -> Tuple[bytes, str]:
 
 
 @st.composite
-def _json_faults(draw):
+def _json_faults(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     in_jobenvs = draw(st.booleans())
     broken, code = _break_json(_encode(b.jobenvs if in_jobenvs else b.jobdict), draw(_JSON_FAULTS))
@@ -538,7 +542,7 @@ _MISSING = st.one_of(*[st.tuples(st.just(v), st.sampled_from(keys))
 
 
 @st.composite
-def _missing_key(draw):
+def _missing_key(draw: st.DrawFn) -> Tuple[bytes, str]:
     version, key = draw(_MISSING)
     b = draw(_base(version, any_header_version=key in _COMMON_KEYS))
     jobdict = {k: v for k, v in b.jobdict.items() if k != key}
@@ -553,7 +557,7 @@ _NONSTRING_KEYS = [b"1", b"null", b"true", b"-2.5e3"]
 
 
 @st.composite
-def _wrong_type(draw):
+def _wrong_type(draw: st.DrawFn) -> Tuple[bytes, str]:
     fault = draw(_WRONG_TYPE)
     if fault in ("scheduler", "v1_flag", "v1_shuffle"):
         b = draw(_base(1 if fault.startswith("v1") else None))
@@ -590,7 +594,7 @@ _SMALL_CODES = st.lists(st.integers(0, 127), max_size=4)
 
 
 @st.composite
-def _bad_prefix(draw):
+def _bad_prefix(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     fault = draw(_THREE)
     if fault == "text":
@@ -601,7 +605,7 @@ def _bad_prefix(draw):
     return b.changed("prefix", draw(_not_str)), "prefix_not_string"
 
 
-def _good_save_info_codes(codes: list) -> bool:
+def _good_save_info_codes(codes: List[Any]) -> bool:
     return len(codes) >= 4 and codes[:4] in ([104, 100, 102, 115], [100, 100, 102, 115])
 
 
@@ -613,7 +617,7 @@ _BAD_SAVE_INFO_CODES = st.lists(st.integers(0, 200), max_size=6).filter(
 
 
 @st.composite
-def _bad_save_info(draw):
+def _bad_save_info(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     fault = draw(_THREE)
     if fault == "text":
@@ -627,12 +631,12 @@ _BAD_SAVE_RESULTS = st.one_of(st.sampled_from([None, 0, 1, "true", "false"]), _n
 
 
 @st.composite
-def _bad_save_results(draw):
+def _bad_save_results(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     return b.changed("save_results", draw(_BAD_SAVE_RESULTS)), "invalid_job_save_results"
 
 
-def _insert(items: list, draw, value: Any) -> list:
+def _insert(items: List[Any], draw: st.DrawFn, value: Any) -> List[Any]:
     items = list(items)
     items.insert(draw(st.integers(0, len(items))), value)
     return items
@@ -643,7 +647,7 @@ _PIPELINE_FAULTS = st.sampled_from(["not_list", "stage_not_list", "length", "nam
 
 
 @st.composite
-def _bad_pipeline(draw):
+def _bad_pipeline(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(2))
     fault = draw(_PIPELINE_FAULTS)
     good = ["stage_x", "split", False]
@@ -668,7 +672,7 @@ _BAD_GROUPING = st.one_of(
 
 
 @st.composite
-def _bad_grouping(draw):
+def _bad_grouping(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(2))
     stages = [list(s) for s in b.jobdict["pipeline"]]
     stages[draw(st.integers(0, len(stages) - 1))][1] = draw(_BAD_GROUPING)
@@ -676,7 +680,7 @@ def _bad_grouping(draw):
 
 
 @st.composite
-def _repeated_stages(draw):
+def _repeated_stages(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(2))
     stages = b.jobdict["pipeline"]
     twin = [draw(st.sampled_from([s[0] for s in stages])), draw(st.sampled_from(GROUPINGS)),
@@ -690,7 +694,7 @@ _NOT_URL_LIST = st.one_of(_URLS, _not_list)
 
 
 @st.composite
-def _bad_inputs(draw):
+def _bad_inputs(draw: st.DrawFn) -> Tuple[bytes, str]:
     version = draw(st.sampled_from([2, 1]))
     b = draw(_base(version))
     if version == 1:
@@ -727,7 +731,7 @@ _UNSUPPORTED_VERSION = st.integers(0, 0xFFFF).filter(lambda v: v not in (1, 2))
 
 
 @st.composite
-def _bad_version(draw):
+def _bad_version(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     b.header_version = draw(_UNSUPPORTED_VERSION)
     return b.pack(), "unsupported_version"
@@ -785,7 +789,7 @@ STRICT_CODES: Tuple[str, ...] = (
 )
 
 
-def _fresh_key(taken: Dict[str, Any], candidates) -> str:
+def _fresh_key(taken: Dict[str, Any], candidates: Iterable[str]) -> str:
     for key in candidates:
         if key not in taken:
             return key
@@ -793,7 +797,7 @@ def _fresh_key(taken: Dict[str, Any], candidates) -> str:
 
 
 @st.composite
-def _reserved(draw):
+def _reserved(draw: st.DrawFn) -> Tuple[bytes, str]:
     data = bytearray(disco_dumps(draw(_JOBPACKS[None])))
     for at in draw(st.lists(st.integers(20, 127), min_size=1, max_size=4, unique=True)):
         data[at] = draw(st.integers(1, 255))
@@ -813,7 +817,7 @@ _DIALECT_FORMS = st.sampled_from(["trailing_comma", "odd_value", "odd_key", "non
 
 
 @st.composite
-def _dialect(draw):
+def _dialect(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     in_jobenvs = draw(st.booleans())
     target = b.jobenvs if in_jobenvs else b.jobdict
@@ -849,7 +853,7 @@ _LOSER = st.one_of(_json, st.just("a/b"))
 
 
 @st.composite
-def _duplicate(draw):
+def _duplicate(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     where = draw(_DUPLICATE_PLACES)
     if where == "jobenvs":   # the master keeps both pairs
@@ -882,13 +886,13 @@ _UNPORTABLE = st.one_of(
 
 
 @st.composite
-def _unportable_prefix(draw):
+def _unportable_prefix(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     return b.changed("prefix", draw(_UNPORTABLE)), "prefix_not_portable"
 
 
 @st.composite
-def _worker_not_in_home(draw):
+def _worker_not_in_home(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     names = set(zipfile.ZipFile(io.BytesIO(b.home)).namelist())
     if draw(st.booleans()):
@@ -908,7 +912,7 @@ _UNSAFE_WORKER = st.one_of(
 
 
 @st.composite
-def _worker_path_unsafe(draw):
+def _worker_path_unsafe(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     return b.changed("worker", draw(_UNSAFE_WORKER)), "worker_path_unsafe"
 
@@ -919,7 +923,7 @@ _JUNK = st.one_of(st.sampled_from([b"not a zip", b"\x1f\x8b\x08\x00gzip", b"PK"]
 
 
 @st.composite
-def _not_zip(draw):
+def _not_zip(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     fault = draw(_NOT_ZIP_FAULTS)
     home = b.home
@@ -950,7 +954,7 @@ _TRAVERSAL_NAMES = st.one_of(
 
 
 @st.composite
-def _traversal(draw):
+def _traversal(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     files, dirs = _draw_home_files(draw, b.jobdict["worker"])
     files = _insert(files, draw, (draw(_TRAVERSAL_NAMES), b"x", 0o100644, zipfile.ZIP_STORED))
@@ -959,7 +963,7 @@ def _traversal(draw):
 
 
 @st.composite
-def _bomb(draw):
+def _bomb(draw: st.DrawFn) -> Tuple[bytes, str]:
     """A home whose directory declares more than 64 MiB (the strict floor)
     and more than 100 times its size: one entry's uncompressed size lies."""
     b = draw(_base())

@@ -17,11 +17,11 @@ take as a string of character codes, ``true``/``false``/``null`` are atoms.
 """
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union, cast
 
 from . import _core, dialect, errors, home
 from ._native import lib
-from .pack import JobPack, PackView, _read_source
+from .pack import JobPack, PackView, Source, _read_source
 
 __all__ = ["Problem", "validate", "jobinfo", "MasterRejection"]
 
@@ -79,7 +79,7 @@ def _binary(s: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")
 
 
-def _flatlength(x: list) -> int:
+def _flatlength(x: List[Any]) -> int:
     """lists:flatlength/1: leaves of a deep list."""
     count, stack = 0, [x]
     while stack:
@@ -382,10 +382,8 @@ def _master(pack: _Pack) -> Dict[str, Any]:
     return {key: info[key] for key in order}
 
 
-def _view(source: Any) -> Tuple[Optional[PackView], Optional[Problem], Any]:
-    if isinstance(source, JobPack):
-        source = source.dumps()
-    data = _read_source(source, None)
+def _view(source: Union[Source, JobPack]) -> Tuple[Optional[PackView], Optional[Problem], _core.Header]:
+    data = _read_source(source.dumps() if isinstance(source, JobPack) else source, None)
     buf = memoryview(data).cast("B") if not isinstance(data, memoryview) else data.cast("B")
     header = _core.decode_header(buf)
     if not header.ok:
@@ -394,7 +392,7 @@ def _view(source: Any) -> Tuple[Optional[PackView], Optional[Problem], Any]:
     return PackView(header, buf), None, header
 
 
-def validate(source: Any, *, strict: bool = False) -> List[Problem]:
+def validate(source: Union[Source, JobPack], *, strict: bool = False) -> List[Problem]:
     """Problems with a pack (bytes-like, path, binary file or JobPack).
 
     Empty means the master accepts it.  Without ``strict`` the list is the
@@ -404,6 +402,7 @@ def validate(source: Any, *, strict: bool = False) -> List[Problem]:
     if header_problem is not None:
         problems.append(header_problem)
     else:
+        assert view is not None  # for mypy: a good header gives a view
         try:
             _master(_Pack(view))
         except _Reject as r:
@@ -419,7 +418,7 @@ def validate(source: Any, *, strict: bool = False) -> List[Problem]:
     return problems
 
 
-def jobinfo(source: Any) -> Dict[str, Any]:
+def jobinfo(source: Union[Source, JobPack]) -> Dict[str, Any]:
     """What the master derives from a pack it accepts: prefix, worker, owner,
     save_results, save_info, jobenvs (pairs in file order), pipeline
     ([stage, grouping, concurrent]; version 1 converted as the master does),
@@ -427,6 +426,7 @@ def jobinfo(source: Any) -> Dict[str, Any]:
     view, header_problem, _ = _view(source)
     if header_problem is not None:
         raise MasterRejection(header_problem)
+    assert view is not None  # for mypy: a good header gives a view
     try:
         return _master(_Pack(view))
     except _Reject as r:
@@ -472,21 +472,22 @@ def _strict_checks(view: PackView) -> Iterable[Problem]:
 
     home_offset = offsets[2]
     zip_bytes = view.jobhome
+    zip_scan: Optional[home.ZipScan]
     try:
-        scan = home.scan(zip_bytes)
+        zip_scan = home.scan(zip_bytes)
     except errors.ZipError as e:
         yield _strict("jobhome_not_zip", f"the job home is not a valid ZIP archive: {e.message}",
                       home_offset + (e.offset or 0))
-        scan = None
-    if scan is not None:
-        if scan.first_flagged is not None:
-            entry = home.entries(zip_bytes, start=scan.first_flagged, limit=1)[0]
+        zip_scan = None
+    if zip_scan is not None:
+        if zip_scan.first_flagged is not None:
+            entry = home.entries(zip_bytes, start=zip_scan.first_flagged, limit=1)[0]
             yield _strict("zip_path_traversal",
                           f"job home entry {entry.name!r} is absolute or climbs out with '..'; "
                           f"the master would unzip it outside the job's directory", home_offset)
-        if home.expands_too_much(scan, len(zip_bytes)):
+        if home.expands_too_much(zip_scan, len(zip_bytes)):
             yield _strict("zip_bomb",
-                          f"the job home expands to {scan.total_uncompressed} bytes from "
+                          f"the job home expands to {zip_scan.total_uncompressed} bytes from "
                           f"{len(zip_bytes)}: refuse it as a zip bomb", home_offset)
     if isinstance(jobdict, dict) and "worker" in jobdict:
         worker = jobdict["worker"]
@@ -497,7 +498,7 @@ def _strict_checks(view: PackView) -> Iterable[Problem]:
             yield _strict("worker_path_unsafe",
                           f"worker {worker!r} points outside the job home; the master would "
                           f"chmod a file outside the job's directory", offsets[0])
-        elif scan is not None and not home.contains(zip_bytes, worker):
+        elif zip_scan is not None and not home.contains(zip_bytes, worker):
             yield _strict("worker_not_in_home",
                           f"worker {worker!r} is not a file in the job home; the job would "
                           f"fail when the master starts it", home_offset)
@@ -530,10 +531,10 @@ def _first_duplicate_key(value: Any) -> Optional[str]:
         item = stack.pop()
         if isinstance(item, list):
             if item and all(isinstance(p, tuple) and len(p) == 2 for p in item):
-                seen = set()
+                seen: Set[str] = set()
                 for key, child in item:
                     if key in seen:
-                        return key
+                        return cast(str, key)
                     seen.add(key)
                     stack.append(child)
             else:

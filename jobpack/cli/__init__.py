@@ -135,7 +135,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the Python traceback of an error")
     # --debug after the subcommand too; SUPPRESS keeps the main default.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)   # a parent of the subcommands: the same class
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -256,7 +256,8 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         parser.print_help(sys.stderr)
         return ERROR
     try:
-        return _command(args.command).run(args)
+        exit_code: int = _command(args.command).run(args)
+        return exit_code
     except CLIError as e:
         if args.debug:
             raise

@@ -114,8 +114,9 @@ def run(args: argparse.Namespace) -> int:
                 raise CLIError(f"cannot check the worker: {e} (--no-worker-check builds "
                                f"the pack anyway)", FAIL) from e
             jobdict = None
-        pack: JobPack = _VerbatimPack(args.pack_version, dict_bytes, envs_bytes,
-                                      zip_bytes, data)  # type: ignore[arg-type]
+        # The JSON sections as bytes, written as they are (see _VerbatimPack).
+        pack: JobPack = _VerbatimPack(args.pack_version, dict_bytes, envs_bytes,  # type: ignore[arg-type]
+                                      zip_bytes, data)
     else:
         jobdict = _parse_json_file(args.jobdict, "jobdict", dict_bytes)
         jobenvs = _parse_json_file(args.jobenvs or "{}", "jobenvs", envs_bytes)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, List, Optional, Tuple, Union
 
 from jobpack._native import ffi, lib
+
+if TYPE_CHECKING:
+    from jobpack._native import CData
 from jobpack.errors import ZipError
 
 __all__ = [
@@ -108,7 +111,7 @@ class ZipScan:
         return bool(self.flags_union & UNSAFE)
 
 
-def _status_error(status: int, info, length: int) -> ZipError:
+def _status_error(status: int, info: CData, length: int) -> ZipError:
     """A ZipError that says what the C core found and where."""
     message = ffi.string(lib.jp_status_message(status)).decode()
     offset = int(info.error_offset)
@@ -127,7 +130,7 @@ def _status_error(status: int, info, length: int) -> ZipError:
     return ZipError(f"{message}: {detail}", offset)
 
 
-def _scan(buf, length: int, array, capacity: int):
+def _scan(buf: CData, length: int, array: CData, capacity: int) -> CData:
     info = ffi.new("jp_zip_info *")
     status = lib.jp_zip_scan(buf, length, array, capacity, info)
     if status != lib.JP_OK:
@@ -135,7 +138,7 @@ def _scan(buf, length: int, array, capacity: int):
     return info
 
 
-def _to_scan(info) -> ZipScan:
+def _to_scan(info: CData) -> ZipScan:
     first = int(info.first_flagged)
     return ZipScan(
         entries=int(info.entry_count),
@@ -158,7 +161,7 @@ def scan(zip_bytes: BytesLike) -> ZipScan:
         return _to_scan(_scan(buf, len(buf), ffi.NULL, 0))
 
 
-def _read_array(buf, length: int):
+def _read_array(buf: CData, length: int) -> Tuple[CData, CData, int]:
     info = _scan(buf, length, ffi.NULL, 0)
     count = int(info.entry_count)
     array = ffi.new("jp_zip_entry[]", max(count, 1))
@@ -200,7 +203,7 @@ if not _entry_layout_ok():  # pragma: no cover - a jobpack.h change without this
     raise ImportError("jp_zip_entry layout changed; update _ENTRY_FORMAT in jobpack/home/scan.py")
 
 
-def _entries(buf, length: int, start: int = 0,
+def _entries(buf: CData, length: int, start: int = 0,
              limit: Optional[int] = None) -> Tuple[ZipScan, List[ZipEntry]]:
     info, array, count = _read_array(buf, length)
     start = min(max(start, 0), count)

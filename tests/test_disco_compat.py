@@ -308,6 +308,17 @@ def test_disco_handlers_catch_our_errors():
     with pytest.raises(TypeError):
         JobPack(2, {}, {}, b"", 12).dumps()
     assert issubclass(PackTooLargeError, struct.error)  # Disco: struct.pack of a big offset
+    try:
+        JobPack.loads(raw_pack(b'{"a": "\xff"}', b"{}"))
+    except ValueError as e:          # Disco: UnicodeDecodeError, a ValueError
+        assert isinstance(e, JSONDecodeError) and e.status == "JP_ERR_JSON_UTF8"
+    else:
+        pytest.fail("invalid UTF-8 loaded")
+    circular: dict = {}
+    circular["self"] = circular
+    with pytest.raises(ValueError) as info:  # Disco: json.dumps' circular reference
+        JobPack(2, circular, {}).dumps()
+    assert isinstance(info.value, EncodeError)
 
 
 def test_our_errors_pickle():

@@ -5,9 +5,9 @@
     data = pack.dumps()            # the bytes Disco 0.5 writes
     same = JobPack.loads(data)
 """
-from .errors import (BadMagicError, BadOffsetsError, DecodeError, EncodeError, HeaderError,
-                     JobPackError, JSONDecodeError, PackTooLargeError, TruncatedError,
-                     UnsupportedVersionError, ZipError)
+from .errors import (BadMagicError, BadOffsetsError, DecodeError, EncodeError, EncodeTypeError,
+                     HeaderError, HeaderFieldError, JobPackError, JSONDecodeError,
+                     PackTooLargeError, TruncatedError, UnsupportedVersionError, ZipError)
 from .pack import MMAP_THRESHOLD, VERSION1, VERSION2, JobPack, PackView
 from .validate import MasterRejection, Problem, jobinfo, validate
 
@@ -17,5 +17,5 @@ __all__ = [
     "JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THRESHOLD",
     "JobPackError", "HeaderError", "BadMagicError", "UnsupportedVersionError",
     "BadOffsetsError", "TruncatedError", "DecodeError", "JSONDecodeError", "EncodeError",
-    "PackTooLargeError", "ZipError", "MasterRejection", "Problem", "validate", "jobinfo",
+    "EncodeTypeError", "HeaderFieldError", "PackTooLargeError", "ZipError", "MasterRejection", "Problem", "validate", "jobinfo",
 ]

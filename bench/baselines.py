@@ -17,10 +17,11 @@ before it times anything), so the only difference is how.
   file; reading the 20 header bytes for ``load``.
 """
 import json
+import re
 import mmap
 import os
 import struct
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 HEADER_SIZE = 128
 MAGIC = 0xD5C0 << 16
@@ -286,3 +287,262 @@ def example_jobdict(n_inputs: int = 2, pad: int = 0) -> Dict[str, Any]:
 
 
 EXAMPLE_JOBENVS = {"LD_LIBRARY_PATH": "lib", "PYTHONPATH": "lib:lib/site-packages"}
+
+
+# ---------------------------------------------------------------------------
+# A plain-Python validator: the master's checks (jobpack:valid/1 and the
+# parts of jobinfo/1 that can fail), in the master's order, written the way
+# a Disco user would with struct and json.  It answers the first problem's
+# code, or None when the master accepts the pack; tests/test_bench_baselines.py
+# checks that it agrees with jobpack.validate on every vector.
+
+
+class _Rejected(Exception):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (_INF, -_INF):
+        raise ValueError("1e400 is not a double")
+    return value
+
+
+_INF = float("inf")
+_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite)
+_JSON_PAIRS = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite,
+                               object_pairs_hook=list)
+# Escapes Python's json reads but the master does not: lone surrogates, U+FFFE/U+FFFF.
+_ODD_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|[fF]{3}[eEfF])")
+_GROUPINGS = ("split", "group_label", "group_all", "group_node", "group_node_label")
+
+
+def _plain_json(raw: bytes, pairs: bool) -> Any:
+    """Standard JSON through Python's json, with the master's refusals on
+    top (NaN, 1e400, lone surrogate escapes).  What json cannot read at all
+    (the master's dialect: trailing commas, invalid UTF-8 it lets through,
+    deep nesting, huge ints) has no plain-Python reader: this baseline then
+    borrows jobpack.dialect, so it still agrees with the master.  The packs
+    bench/run.py times never take that path (it checks)."""
+    try:
+        text = raw.decode("utf-8")
+        if "\\u" in text and _ODD_ESCAPE.search(text):
+            raise ValueError("escape the master may refuse")
+        return (_JSON_PAIRS if pairs else _JSON).decode(text)
+    except (ValueError, RecursionError):
+        pass
+    from jobpack import dialect, errors
+    global DIALECT_FALLBACKS
+    DIALECT_FALLBACKS += 1
+    try:
+        value = dialect.loads(raw, pairs=pairs)
+    except errors.JSONDecodeError as e:
+        raise _Rejected("invalid_utf8" if e.status == "JP_ERR_JSON_UTF8" else "invalid_json")
+    if pairs and raw.lstrip(b" \t\r\n").startswith(b"{"):
+        from jobpack import _core
+        if _core.scan_json(raw).features & _core.lib.JP_JSON_NONSTRING_KEY:
+            raise _Rejected("jobenvs_not_strings")  # dialect.loads made them strings
+    return value
+
+
+DIALECT_FALLBACKS = 0  # how often _plain_json needed jobpack.dialect
+
+
+def _is_int(x: Any) -> bool:
+    return type(x) is int or type(x).__name__ == "HugeInt"
+
+
+def _is_bool(x: Any) -> bool:
+    return x is True or x is False
+
+
+def _leaves(x: list) -> int:
+    n, stack = 0, [x]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, list):
+                stack.append(item)
+            else:
+                n += 1
+    return n
+
+
+def _iodata(x: Any) -> bool:
+    if isinstance(x, str):
+        return True
+    if not isinstance(x, list):
+        return False
+    stack = [x]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, list):
+                stack.append(item)
+            elif not (isinstance(item, str) or (type(item) is int and 0 <= item <= 255)):
+                return False
+    return True
+
+
+def _need(d: Dict[str, Any], key: str) -> Any:
+    if key not in d:
+        raise _Rejected(f"missing_key:{key}")
+    return d[key]
+
+
+def _plain_checks(data: bytes) -> None:
+    n = len(data)
+    if n < 20:
+        raise _Rejected("invalid_header")
+    word, d, e, h, a = _FIELDS.unpack_from(data)
+    if word >> 16 != 0xD5C0 or d != HEADER_SIZE or e <= d or h < e or a < h or n < a:
+        raise _Rejected("invalid_header")
+    jobdict = _plain_json(data[d:e], False)
+    if not isinstance(jobdict, dict):
+        raise _Rejected("jobdict_not_object")
+    prefix = _need(jobdict, "prefix")
+    save_results = jobdict.get("save_results", False)
+    save_info = jobdict.get("save_info", "ddfs")
+    envs_raw = data[e:h]
+    jobenvs = _plain_json(envs_raw, True)
+    if not isinstance(jobenvs, list) or not envs_raw.lstrip(b" \t\r\n").startswith(b"{"):
+        raise _Rejected("jobenvs_not_object")
+    for key, value in jobenvs:
+        if not (isinstance(key, str) and isinstance(value, str)):
+            raise _Rejected("jobenvs_not_strings")
+    _need(jobdict, "owner")
+    _need(jobdict, "worker")
+    if not _is_bool(save_results):
+        raise _Rejected("invalid_job_save_results")
+    if isinstance(save_info, str):
+        ok = save_info.encode("utf-8", "surrogateescape")[:4] in (b"hdfs", b"ddfs")
+    elif isinstance(save_info, list):
+        ok = _leaves(save_info) >= 4 and save_info[:4] in ([104, 100, 102, 115], [100, 100, 102, 115])
+    else:
+        raise _Rejected("save_info_not_string")
+    if not ok:
+        raise _Rejected("invalid_job_save_info")
+    if isinstance(prefix, str):
+        bad = "/" in prefix or "." in prefix
+    elif isinstance(prefix, list):
+        bad = any(type(c) is int and c in (46, 47) for c in prefix)
+    else:
+        raise _Rejected("prefix_not_string")
+    if bad:
+        raise _Rejected("invalid_prefix")
+    version = word & 0xFFFF
+    if version == 1:
+        _plain_v1(jobdict)
+    elif version == 2:
+        _plain_v2(jobdict)
+    else:
+        raise _Rejected("unsupported_version")
+
+
+def _scheduler_ok(jobdict: Dict[str, Any]) -> None:
+    if not isinstance(_need(jobdict, "scheduler"), dict):
+        raise _Rejected("scheduler_not_object")
+
+
+def _plain_v1(jobdict: Dict[str, Any]) -> None:
+    _scheduler_ok(jobdict)
+    inputs = _need(jobdict, "input")
+    nr_reduces = _need(jobdict, "nr_reduces")
+    if not isinstance(inputs, list):
+        raise _Rejected("invalid_v1_input")
+    for item in inputs:
+        if isinstance(item, str) and item.encode("utf-8", "surrogateescape").startswith(b"dir://"):
+            continue
+        if (isinstance(item, list) and item and isinstance(item[0], str)
+                and item[0].encode("utf-8", "surrogateescape").startswith(b"dir://")):
+            continue
+        replicas = [item] if isinstance(item, str) else item
+        if not isinstance(replicas, list) or not all(_iodata(r) for r in replicas):
+            raise _Rejected("invalid_v1_input")
+    map_, reduce = jobdict.get("map?", False), jobdict.get("reduce?", False)
+    if not (_is_bool(map_) and _is_bool(reduce)):
+        raise _Rejected("invalid_v1_flags")
+    if reduce and not (type(nr_reduces) is int and nr_reduces == 1):
+        if not _is_bool(jobdict.get("reduce_shuffle?", False)):
+            raise _Rejected("invalid_v1_flags")
+
+
+def _plain_v2(jobdict: Dict[str, Any]) -> None:
+    pipeline = _need(jobdict, "pipeline")
+    inputs = _need(jobdict, "inputs")
+    _scheduler_ok(jobdict)
+    if not isinstance(pipeline, list):
+        raise _Rejected("invalid_pipeline")
+    for stage in pipeline:
+        if not (isinstance(stage, list) and len(stage) == 3 and isinstance(stage[0], str)
+                and isinstance(stage[1], str) and _is_bool(stage[2])):
+            raise _Rejected("invalid_pipeline")
+    names = [stage[0] for stage in pipeline]
+    if len(set(names)) != len(names):
+        raise _Rejected("repeated_pipeline_stages")
+    for stage in pipeline:
+        if stage[1] not in _GROUPINGS:
+            raise _Rejected("invalid_grouping")
+    if not isinstance(inputs, list):
+        raise _Rejected("invalid_job_inputs")
+    for item in inputs:
+        if not (isinstance(item, list) and len(item) == 3 and _is_int(item[0])
+                and _is_int(item[1]) and isinstance(item[2], list)
+                and all(isinstance(u, str) for u in item[2])):
+            raise _Rejected("invalid_job_inputs")
+
+
+def plain_validate(data: bytes) -> Optional[str]:
+    """The code of the problem the master reports, or None if it accepts."""
+    try:
+        _plain_checks(data)
+    except _Rejected as r:
+        return r.args[0]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Jobdicts of the shapes people load: the smallest valid one, grown with a
+# "params" list of one kind to about a target size.
+
+KINDS = ("string", "int", "float", "nested")
+
+
+def minimal_jobdict() -> Dict[str, Any]:
+    """The smallest version-2 jobdict the master accepts (about 100 bytes)."""
+    return {"prefix": "W", "owner": "a@h", "worker": "w.py",
+            "pipeline": [["map", "split", False]], "inputs": [], "scheduler": {}}
+
+
+def _kind_item(kind: str, i: int, rnd: Any) -> Any:
+    if kind == "string":
+        return f"http://node{i % 97:02d}.example.org/data/part-{i:06d}.txt"
+    if kind == "int":
+        return rnd.choice((rnd.randrange(100), rnd.randrange(1 << 20), rnd.randrange(-(1 << 62), 1 << 62)))
+    if kind == "float":
+        return rnd.choice((rnd.random(), rnd.uniform(-1e6, 1e6), rnd.random() * 10 ** rnd.randrange(-30, 30)))
+    return {"id": i, "tags": ["a", "b"], "cfg": {"w": [i, {"x": i * 0.5, "y": [True, None]}],
+                                                   "name": f"n{i}"}}
+
+
+def kind_jobdict(kind: str, size: int) -> Dict[str, Any]:
+    """A valid jobdict whose JSON is about ``size`` bytes (at least the
+    minimal one), its bulk a "params" list of ``kind`` items."""
+    import random
+    rnd = random.Random(11)
+    jobdict = minimal_jobdict()
+    params: List[Any] = []
+    jobdict["params"] = params
+    base = len(_ENCODE(jobdict))
+    if base >= size:
+        params.append(_kind_item(kind, 0, rnd))
+        return jobdict
+    per_item = len(_ENCODE(_kind_item(kind, 1, random.Random(1)))) + 2
+    while True:
+        have = len(_ENCODE(jobdict))
+        if have >= size:
+            return jobdict
+        for _ in range(max(1, (size - have) // per_item // 2)):
+            params.append(_kind_item(kind, len(params), rnd))

@@ -31,44 +31,88 @@ sys.path.insert(0, HERE)
 KiB, MiB = 1 << 10, 1 << 20
 
 
-def _cases():
-    """case -> (calls, {variant: fn}); ours first."""
+def _cases(only=None):
+    """case -> (calls, {variant: fn}); ours first.  With ``only``, the other
+    cases are named but not built (building a 1 MiB case under callgrind is
+    slow): their value is None."""
+    return {name: (make() if only in (None, name) else None) for name, make in _factories().items()}
+
+
+def _factories():
+    """case -> a function that builds (calls, {variant: fn})."""
     import baselines as B
     from jobpack import JobPack, _core, dialect
-    from run import _jobdict_of, _jobenvs_of, make_packs, small_home
+    from jobpack.validate import validate
+    from run import (_jobdict_of, _jobenvs_of, _kind_pack, _valid_pack, _vector_packs,
+                     make_packs, small_home)
 
     out = {}
-    for label, n in (("dumps_1k", KiB), ("dumps_16k", 16 * KiB)):
+
+    def dumps(n, full):
         ours, disco, best, ref = make_packs(n)
         header = ref[:128]
         jd, je, home, data = ours.jobdict, ours.jobenvs, ours.jobhome, ours.jobdata
-        out[label] = (2000, {"ours": ours.dumps, "best": best.dumps, "disco": disco.dumps,
-                             "floor": lambda header=header, jd=jd, je=je, home=home, data=data:
-                             B.floor_dumps(header, jd, je, home, data)})
-    _, _, _, ref = make_packs(KiB)
-    out["header"] = (20000, {"ours": lambda: _core.decode_header(ref),
-                             "py": lambda: B.BestPack.decode_header(ref, len(ref))})
+        variants = {"ours": ours.dumps, "best": best.dumps}
+        if full:
+            variants.update(disco=disco.dumps, floor=lambda: B.floor_dumps(header, jd, je, home, data))
+        return 2000, variants
+
+    for label, n, full in (("dumps_0", 0, False), ("dumps_100", 100, False),
+                           ("dumps_1k", KiB, True), ("dumps_16k", 16 * KiB, True)):
+        out[label] = lambda n=n, full=full: dumps(n, full)
+
+    def header():
+        ref = make_packs(KiB)[3]
+        return 20000, {"ours": lambda: _core.decode_header(ref),
+                       "py": lambda: B.BestPack.decode_header(ref, len(ref))}
+    out["header"] = header
+
+    def dialect_case(make, pairs, size, calls):
+        text = make(size)
+        hook = list if pairs else None
+        return calls, {"ours": lambda: dialect.loads(text, pairs=pairs),
+                       "json.loads": lambda: json.loads(text, object_pairs_hook=hook),
+                       "scan only": lambda: _core.scan_json(text)}
     for label, make, pairs, size, calls in (
             ("dialect_jobdict_1k", _jobdict_of, False, KiB, 2000),
             ("dialect_jobenvs_1k", _jobenvs_of, True, KiB, 2000),
             ("dialect_jobdict_1m", _jobdict_of, False, MiB, 3),
             ("dialect_jobenvs_1m", _jobenvs_of, True, MiB, 3)):
-        text = make(size)
-        hook = list if pairs else None
-        out[label] = (calls, {
-            "ours": lambda text=text, pairs=pairs: dialect.loads(text, pairs=pairs),
-            "json.loads": lambda text=text, hook=hook: json.loads(text, object_pairs_hook=hook),
-            "scan only": lambda text=text: _core.scan_json(text)})
-    pack = JobPack(2, B.example_jobdict(n_inputs=8), B.EXAMPLE_JOBENVS, small_home(),
-                   b"\x80\x04" + b"w" * 2046).dumps()
-    out["loads_small"] = (2000, {"ours": lambda: JobPack.loads(pack),
-                                 "best": lambda: B.BestPack.loads(pack)})
+        out[label] = lambda a=(make, pairs, size, calls): dialect_case(*a)
+
+    def loads_case(kind, size, calls):
+        data = _kind_pack(kind, size)
+        return calls, {"ours": lambda: JobPack.loads(data), "best": lambda: B.BestPack.loads(data)}
+    for kind in B.KINDS:
+        for label, size, calls in (("100", 100, 2000), ("10k", 10 * KiB, 200), ("1m", MiB, 2)):
+            out[f"loads_{kind}_{label}"] = lambda a=(kind, size, calls): loads_case(*a)
+
+    def validate_case(kind, size, calls):
+        data = _valid_pack(B.kind_jobdict(kind, size), 1)
+        return calls, {"ours": lambda: validate(data),
+                       "strict": lambda: validate(data, strict=True),
+                       "plain": lambda: B.plain_validate(data)}
+    for kind, size, calls in (("string", 100, 2000), ("int", 10 * KiB, 200)):
+        out[f"validate_{kind}_{size}"] = lambda a=(kind, size, calls): validate_case(*a)
+
+    def vectors_case():
+        vectors = _vector_packs()
+        return 3, {"ours": lambda: [validate(p) for p in vectors],
+                   "strict": lambda: [validate(p, strict=True) for p in vectors],
+                   "plain": lambda: [B.plain_validate(p) for p in vectors]}
+    out["validate_vectors"] = vectors_case
+
+    def loads_small():
+        pack = JobPack(2, B.example_jobdict(n_inputs=8), B.EXAMPLE_JOBENVS, small_home(),
+                       b"\x80\x04" + b"w" * 2046).dumps()
+        return 2000, {"ours": lambda: JobPack.loads(pack), "best": lambda: B.BestPack.loads(pack)}
+    out["loads_small"] = loads_small
     return out
 
 
 def child(case: str, out_dir: str) -> None:
     """Runs under callgrind: dump counters around each variant."""
-    calls, variants = _cases()[case]
+    calls, variants = _cases(case)[case]
     pid = str(os.getpid())
 
     def dump(label):
@@ -119,7 +163,7 @@ def main() -> int:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind (callgrind) is not installed: nothing to count")
         return 0
-    names = list(_cases())
+    names = list(_factories())
     for c in args.cases:
         if c not in names:
             ap.error(f"unknown case {c!r}: choose from {', '.join(names)}")

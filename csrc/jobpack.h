@@ -98,6 +98,9 @@ enum {
     JP_JSON_LAX_UTF8 = 16,         /* surrogates, > U+10FFFF or overlong UTF-8 */
     JP_JSON_BIG_INT = 32,          /* integer too long for Python's int() limit */
     JP_JSON_DEEP = 64,             /* nesting deeper than JP_JSON_DEEP_LIMIT */
+    JP_JSON_PY_ESCAPE = 128,       /* \u escape only Python reads: a lone surrogate,
+                                      U+FFFE or U+FFFF (what json.dumps writes
+                                      for them); the master fails at escape_offset */
     /* The bits above that only the master's dialect reads (the first five;
      * BIG_INT and DEEP are standard JSON that Python finds hard). */
     JP_JSON_DIALECT_ONLY = 31
@@ -121,16 +124,25 @@ typedef struct {
     uint64_t feature_offset;  /* offset of the first JP_JSON_DIALECT_ONLY feature */
     uint64_t out_len;         /* bytes written to out */
     uint64_t max_depth;       /* deepest nesting seen */
+    uint64_t escape_offset;   /* where the master fails on the first
+                                 JP_JSON_PY_ESCAPE escape */
+    uint64_t max_int_digits;  /* digits of the longest integer value */
     uint32_t features;        /* JP_JSON_* bits */
     int top_type;             /* JP_JSON_OBJECT, ...; 0 before the first token */
     int status;               /* the jp_status the scan returned */
 } jp_json_result;
 
 /* Scan a section with mochijson2's grammar (SPEC.md, "The master's JSON
- * dialect").  Without out (NULL), only checks.  With out, also writes the
+ * dialect"), widened by one thing: the \u escapes that Python's json reads
+ * and the master refuses are accepted and flagged JP_JSON_PY_ESCAPE, so one
+ * pass serves both readers.  The master's verdict is the status, except
+ * that with JP_JSON_PY_ESCAPE it is JP_ERR_JSON_ESCAPE at escape_offset
+ * (the first such escape comes before any later error).  Without out
+ * (NULL), only checks.  With out, also writes the
  * same value as standard JSON that Python's json module reads: strings
  * re-escaped, invalid-but-accepted UTF-8 bytes as \udcXX (Python's
- * surrogateescape), non-string keys as strings of their source text,
+ * surrogateescape), JP_JSON_PY_ESCAPE escapes as they are, non-string
+ * keys as strings of their source text,
  * trailing commas dropped.  out_cap >= jp_json_out_bound(len) always
  * suffices.  scratch is a bit stack of scratch_len bytes; at least
  * len / 8 + 1 bytes always suffices (nesting is at most len deep). */

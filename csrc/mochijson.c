@@ -181,6 +181,19 @@ static int erlang_hex4(const uint8_t *p, long *value, int *signed_out)
     return 1;
 }
 
+/* A \u escape at s->pos of a lone surrogate, U+FFFE or U+FFFF, in four
+ * plain hex digits: what Python's json.dumps writes for those characters.
+ * The master fails at master_fails_at; Python reads the same escape. */
+static jp_status python_escape(scanner *s, unsigned code, size_t master_fails_at)
+{
+    if (!(s->res->features & JP_JSON_PY_ESCAPE))
+        s->res->escape_offset = master_fails_at;
+    s->res->features |= JP_JSON_PY_ESCAPE;
+    put_u_escape(s, code);
+    s->pos += 6;
+    return JP_OK;
+}
+
 /* A \u escape at s->pos (which holds the backslash).  mochijson2 needs
  * four bytes after "\u"; with fewer the backslash is a literal character. */
 static jp_status scan_u_escape(scanner *s)
@@ -206,19 +219,22 @@ static jp_status scan_u_escape(scanner *s)
         unsigned lo;
         if (left < 12 || p[6] != '\\' || p[7] != 'u' ||
             !erlang_hex4(p + 8, &d, &signed_d))
-            return fail(s, JP_ERR_JSON_ESCAPE, s->pos);
+            return python_escape(s, (unsigned)c, s->pos);
         lo = (unsigned)((unsigned long)d & 0xffffu);
         if (lo < 0xdc00 || lo > 0xdfff)
-            return fail(s, JP_ERR_JSON_ESCAPE, s->pos + 6);
+            return python_escape(s, (unsigned)c, s->pos + 6);
         if (signed_d)
             feature(s, JP_JSON_ODD_ESCAPE, s->pos + 6);
         put_char(s, (((unsigned)c & 0x3ff) << 10) + (lo & 0x3ff) + 0x10000);
         s->pos += 12;
         return JP_OK;
     }
-    /* xmerl_ucs:to_utf8 refuses negatives, surrogates, U+FFFE and U+FFFF. */
-    if (c < 0 || (c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe)
+    /* xmerl_ucs:to_utf8 refuses negatives, surrogates, U+FFFE and U+FFFF;
+     * Python reads the last three (a sign never reaches this range). */
+    if (c < 0)
         return fail(s, JP_ERR_JSON_ESCAPE, s->pos);
+    if ((c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe)
+        return python_escape(s, (unsigned)c, s->pos);
     put_char(s, (unsigned)c);
     s->pos += 6;
     return JP_OK;
@@ -407,8 +423,12 @@ static jp_status scan_number(scanner *s, int as_key)
     if (is_float) {
         if (float_overflows(in + int_start, n_int, n_frac, in + frac_start, exp10))
             return fail(s, JP_ERR_JSON_NUMBER, start);
-    } else if (n_int > JP_JSON_BIG_INT_DIGITS) {
-        feature(s, JP_JSON_BIG_INT, start);
+    } else {
+        if (n_int > JP_JSON_BIG_INT_DIGITS)
+            feature(s, JP_JSON_BIG_INT, start);
+        /* A key becomes a string; only values go through int(). */
+        if (!as_key && n_int > s->res->max_int_digits)
+            s->res->max_int_digits = n_int;
     }
     if (as_key)
         put_byte(s, '"');

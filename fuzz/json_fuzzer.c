@@ -8,7 +8,9 @@
  *   - with output, out_len <= jp_json_out_bound(len) and the output is
  *     standard JSON: rescanned, it passes with no dialect-only feature
  *     (unless the input had lax UTF-8, which becomes \udcXX escapes that the
- *     master itself refuses), and converting it again gives the same bytes;
+ *     master itself refuses), and converting it again gives the same bytes,
+ *     the same escapes only Python reads (JP_JSON_PY_ESCAPE) and the same
+ *     longest integer;
  *   - an output buffer or a scratch stack that is too small gives
  *     JP_ERR_BUFFER_TOO_SMALL (or the input's own error), never an overflow;
  *   - offsets stay inside the input, and result.status is the status;
@@ -114,6 +116,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(r1.top_type >= JP_JSON_OBJECT && r1.top_type <= JP_JSON_LITERAL);
         CHECK(!(r1.features & DIALECT) || r1.feature_offset < size);
         CHECK(!(r1.features & JP_JSON_DEEP) || r1.max_depth > JP_JSON_DEEP_LIMIT);
+        CHECK(!(r1.features & JP_JSON_PY_ESCAPE) || r1.escape_offset < size);
+        CHECK(r1.max_int_digits <= size);
+        CHECK(!(r1.features & JP_JSON_BIG_INT) || r1.max_int_digits > JP_JSON_BIG_INT_DIGITS ||
+              (r1.features & JP_JSON_NONSTRING_KEY));
     } else {
         CHECK((s1 >= JP_ERR_JSON_EMPTY && s1 <= JP_ERR_JSON_TRAILING) ||
               s1 == JP_ERR_JSON_TOO_DEEP);
@@ -144,6 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(r2.top_type == r1.top_type);
         CHECK(r2.max_depth == r1.max_depth);
         CHECK(r2.feature_offset == r1.feature_offset);
+        CHECK(r2.escape_offset == r1.escape_offset);
+        CHECK(r2.max_int_digits == r1.max_int_digits);
     } else {
         CHECK(r2.error_offset == r1.error_offset);
     }
@@ -162,6 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK((r3.features & DIALECT) == 0);
             CHECK(r3.top_type == r1.top_type);
             CHECK(r3.max_depth == r1.max_depth);
+            CHECK(r3.max_int_digits == r1.max_int_digits);
+            CHECK((r3.features & JP_JSON_PY_ESCAPE) == (r1.features & JP_JSON_PY_ESCAPE));
             CHECK(r3.out_len == n && memcmp(out2, std_json, n) == 0);
         }
         free(out2);

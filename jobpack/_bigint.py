@@ -6,7 +6,6 @@ and hits the limit, so the conversion falls back to splitting the number
 into pieces short enough for ``int()``/``str()`` under any limit Python
 allows (640 digits at least).  Never touches the process-wide limit.
 """
-import decimal
 import functools
 
 _PIECE = 600  # digits; the lowest limit sys.set_int_max_str_digits accepts is 640
@@ -20,6 +19,7 @@ def _ten_to(k: int) -> int:
 
 def int_to_text(value: int) -> str:
     """The decimal digits of any int, as ``str()`` writes it without a limit."""
+    import decimal  # rarely needed; not at import time
     try:
         return format(decimal.Decimal(value), "f")
     except ValueError:  # pure-Python decimal: str() inside, limited
@@ -39,6 +39,7 @@ def _digits(n: int, width: int) -> str:
 
 def text_to_int(text: str) -> int:
     """int(text) for a decimal integer literal (optional '-') of any length."""
+    import decimal  # rarely needed; not at import time
     try:
         return int(decimal.Decimal(text))
     except ValueError:  # pure-Python decimal: int(str) inside, limited

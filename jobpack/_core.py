@@ -112,7 +112,7 @@ class Header(NamedTuple):
 
 
 _HEADER_LAYOUT = struct.Struct("=IHH4IQQq")   # jp_header, field by field
-_RESULT_LAYOUT = struct.Struct("=QQQQIii4x")  # jp_json_result
+_RESULT_LAYOUT = struct.Struct("=QQQQQQIii4x")  # jp_json_result
 _new_header = tuple.__new__
 if (_HEADER_LAYOUT.size, _RESULT_LAYOUT.size) != (ffi.sizeof("jp_header"),
                                                   ffi.sizeof("jp_json_result")):
@@ -128,17 +128,27 @@ def _header_from(raw: "_CBuffer", status: int) -> Header:
 
 
 def _as_c_buffer(buf: "Buffer") -> "Union[bytes, CData]":
-    # bytes go to C as they are; other buffers through from_buffer.
-    return buf if type(buf) is bytes else ffi.from_buffer(buf)
+    # bytes go to C as they are; other buffers through from_buffer, but a
+    # strided one (memoryview(data)[::2]) has no flat bytes to lend: a copy.
+    if type(buf) is bytes:
+        return buf
+    if isinstance(buf, memoryview) and not buf.c_contiguous:
+        return buf.tobytes()
+    return ffi.from_buffer(buf)
 
 
 def decode_header(buf: "Buffer", pack_len: Optional[int] = None) -> Header:
     """Decode and check a header (never raises for a bad one: see .ok)."""
-    cbuf = _as_c_buffer(buf)
+    # _header_from and (for bytes) _as_c_buffer inlined: on a valid pack this
+    # call is most of validate()'s cost beyond the JSON itself.
+    cbuf = buf if type(buf) is bytes else _as_c_buffer(buf)
     out, raw = _scratch.header_args
-    n = len(buf) if type(buf) is bytes else len(cbuf)
+    n = len(cbuf)
     status = lib.jp_header_decode(cbuf, n, n if pack_len is None else pack_len, out)
-    return _header_from(raw, status)
+    (_, magic, version, d, e, h, a, length, error_offset,
+     reserved) = _HEADER_LAYOUT.unpack(raw)
+    return _new_header(Header, (magic, version, (d, e, h, a), length,
+                                None if reserved < 0 else reserved, status, error_offset))
 
 
 def layout(version: int, dict_len: int, envs_len: int, home_len: int, data_len: int) -> bytes:
@@ -161,13 +171,23 @@ def write_header(magic_word: int, offsets: Sequence[int]) -> bytes:
 
 
 class JSONScan(NamedTuple):
+    """The core's scan of a JSON section.
+
+    ``status`` and ``error_offset`` are the master's verdict.  The scan also
+    reads the escapes only Python's json reads (lone surrogates, U+FFFE,
+    U+FFFF: what json.dumps writes), so ``readable`` tells whether the
+    section is either standard JSON or the master's dialect, which is what
+    ``loads()`` reads; ``standard_json`` (with convert=True) is set then."""
+
     status: int
     error_offset: int
     features: int
     feature_offset: int
     max_depth: int
     top_type: int
-    standard_json: Optional[bytes]  # set when convert=True and the scan passed
+    max_int_digits: int            # digits of the longest integer value
+    readable: bool
+    standard_json: Optional[bytes]
 
     @property
     def ok(self) -> bool:
@@ -199,13 +219,28 @@ def scan_json(section: "Buffer", convert: bool = False) -> JSONScan:
     return _json_scan_from(raw, status, convert, out)
 
 
+_PY_ESCAPE = lib.JP_JSON_PY_ESCAPE
+
+
 def _json_scan_from(raw: "_CBuffer", status: int, convert: bool = False,
                     out: "Optional[CData]" = None) -> JSONScan:
-    (error_offset, feature_offset, out_len, max_depth, features, top_type,
-     _) = _RESULT_LAYOUT.unpack_from(raw)
-    text = ffi.buffer(out, out_len)[:] if convert and status == lib.JP_OK else None
+    (error_offset, feature_offset, out_len, max_depth, escape_offset, max_int_digits,
+     features, top_type, _) = _RESULT_LAYOUT.unpack_from(raw)
+    # Standard JSON or the master's dialect, not a mix of the two (which
+    # neither json.dumps nor the master's writers produce).
+    readable = status == lib.JP_OK and (
+        not features & _PY_ESCAPE or not features & DIALECT_ONLY)
+    text = ffi.buffer(out, out_len)[:] if convert and readable else None
+    if features & _PY_ESCAPE and status in _AFTER_ESCAPE:
+        # The master stops at the first escape only Python reads.
+        status, error_offset = lib.JP_ERR_JSON_ESCAPE, escape_offset
     return tuple.__new__(JSONScan, (status, error_offset, features, feature_offset,
-                                    max_depth, top_type, text))
+                                    max_depth, top_type, max_int_digits, readable, text))
+
+
+# Statuses a scan can end with after it passed an escape only Python reads
+# (the escape comes first, so the master's verdict is the escape).
+_AFTER_ESCAPE = frozenset(range(lib.JP_OK, lib.JP_STATUS_COUNT)) - {lib.JP_ERR_BUFFER_TOO_SMALL}
 
 
 def scan_pack(buf: "Buffer") -> "Tuple[Header, CData]":

@@ -19,7 +19,6 @@ sit in are untrusted:
 import errno
 import os
 import stat
-import tempfile
 import threading
 from typing import Any, Callable, List, Optional, Tuple, Union
 
@@ -128,7 +127,15 @@ def read_regular(fd: int, size: int, use_mmap: bool) -> Union[bytes, memoryview]
             return memoryview(mmap.mmap(fd, 0, access=mmap.ACCESS_READ))
         except ValueError:
             pass
-    return read_stream(lambda n: os.read(fd, n), first=size + 1)
+    # A short read of a regular file is its end: no second read (which would
+    # allocate a whole _CHUNK to find nothing).  A file that grew since fstat
+    # reads on, as a stream, within the same bound.
+    first = min(size, MAX_STREAM_BYTES) + 1
+    chunk = os.read(fd, first)
+    if len(chunk) < first:
+        return chunk
+    chunks = [chunk]
+    return read_stream(lambda n: chunks.pop() if chunks else os.read(fd, n), first=first)
 
 
 # -- writing a named file ------------------------------------------------------
@@ -187,6 +194,7 @@ def _write_in_place(name: str, write: Callable[[int], None]) -> None:
 
 def _replace(name: str, mode: int, write: Callable[[int], None]) -> None:
     directory, base = os.path.split(os.path.abspath(name))
+    import tempfile  # here: it costs a sixth of a Python start-up to import
     fd, tmp = tempfile.mkstemp(prefix=f".{base[:64]}.", suffix=TEMP_SUFFIX, dir=directory)
     try:
         try:

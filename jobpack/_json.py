@@ -3,11 +3,10 @@ or, failing that, as the master reads them (``jobpack.dialect``)."""
 import json
 import math
 import re
-import secrets
-from typing import Any, Dict, List, Set, Tuple
+import sys
+from typing import Any, Dict, List, Optional, Set, Tuple
 
-from . import dialect, errors
-from ._bigint import int_to_text
+from . import _core, dialect, errors
 
 
 class _HugeInts:
@@ -29,6 +28,7 @@ class _HugeInts:
         if not self.nonce:
             # Random, so no string in the value can look like a placeholder
             # (substitute() also checks each occurs exactly once).
+            import secrets  # only for long ints: costly to import (hashlib)
             self.nonce = secrets.token_hex(16)
         token = f"\0jobpack-int-{self.nonce}-{len(self.texts)}\0"
         self.texts[json.dumps(token)] = text
@@ -45,18 +45,30 @@ class _HugeInts:
 def _long_ints_as_huge(value: Any) -> Any:
     """value with ints beyond Python's str() limit wrapped as HugeInt."""
     if type(value) is int:
-        return dialect.HugeInt(_int_text(value)) if value.bit_length() > 14000 else value
+        return value if _fits_str(value) else dialect.HugeInt(_int_text(value))
     if isinstance(value, dict):
         # json.dumps writes an int key as the string of its digits.
-        return {(_int_text(k) if type(k) is int and k.bit_length() > 14000 else k):
+        return {(_int_literal(k) if type(k) is int else k):
                 _long_ints_as_huge(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_long_ints_as_huge(v) for v in value]
     return value
 
 
+def _fits_str(value: int) -> bool:
+    """Can str() convert this int now, under the process's int_max_str_digits?
+    (An int of b bits has at most b * log10(2) + 1 digits.)"""
+    return value.bit_length() * 0.30103 + 1 <= dialect.fast_int_digits()
+
+
+def _int_literal(value: int) -> str:
+    return int.__repr__(value) if _fits_str(value) else _int_text(value)
+
+
 def _int_text(value: int) -> str:
-    # Not str(): it refuses more than int_max_str_digits digits.
+    # Not str(): it refuses more than int_max_str_digits digits (and not
+    # Decimal alone: PyPy's is limited the same way).
+    from ._bigint import int_to_text  # rarely needed; not at import time
     return int_to_text(value)
 
 
@@ -68,11 +80,7 @@ _ENCODER = json.JSONEncoder(allow_nan=False)
 
 def encode_section(value: Any, name: str) -> bytes:
     try:
-        try:
-            encoded = _ENCODER.encode(value)
-        except (TypeError, ValueError):
-            encoded = _encode_with_long_ints(value)  # or the same error again
-        return encoded.encode("ascii")
+        return _encode(value).encode("ascii")
     except ValueError as e:
         hint = (" (NaN and Infinity are not JSON the master reads)"
                 if "Out of range float" in str(e) else "")
@@ -80,8 +88,42 @@ def encode_section(value: Any, name: str) -> bytes:
     except TypeError as e:
         raise errors.EncodeTypeError(f"{name} cannot be encoded as JSON: {e}; "
                                  f"convert it to dicts, lists, str, int, float, bool or None") from None
+
+
+def _encode(value: Any) -> str:
+    if sys.getrecursionlimit() > _DEFAULT_RECURSION_LIMIT and _deeper_than(value, _SAFE_DEPTH):
+        # Python's json encoder recurses per level: under a raised recursion
+        # limit a deep value overflows the C stack before RecursionError.
+        return _encode_iterative(value)
+    try:
+        try:
+            return _ENCODER.encode(value)
+        except (TypeError, ValueError):
+            return _encode_with_long_ints(value)  # or the same error again
     except RecursionError:
-        return _encode_iterative(value).encode("ascii")
+        return _encode_iterative(value)
+
+
+# CPython's default: within it, Python's recursive json raises RecursionError
+# before it can overflow the C stack; above it, it may crash instead.
+_DEFAULT_RECURSION_LIMIT = 1000
+_SAFE_DEPTH = dialect.SAFE_DEPTH
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Is value nested more than limit containers deep?  Level by level,
+    without recursion."""
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [child for item in level
+                 for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, _CONTAINERS)]
+    return bool(level)
+
+
+_CONTAINERS = (dict, list, tuple)
 
 
 def _encode_iterative(value: Any) -> str:
@@ -108,7 +150,7 @@ def _encode_iterative(value: Any) -> str:
         elif item is False:
             out.append("false")
         elif isinstance(item, int):
-            out.append(int.__repr__(item) if item.bit_length() <= 14000 else _int_text(item))
+            out.append(_int_literal(item))
         elif isinstance(item, float):
             out.append(_float_text(item))
         elif isinstance(item, dialect.HugeInt):
@@ -157,7 +199,7 @@ def _key_text(key: Any) -> str:
     if key is None:
         return "null"
     if isinstance(key, int):
-        return int.__repr__(key) if key.bit_length() <= 14000 else _int_text(key)
+        return _int_literal(key)
     if isinstance(key, float):
         return _float_text(key)
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
@@ -166,31 +208,88 @@ def _key_text(key: Any) -> str:
 def _encode_with_long_ints(value: Any) -> str:
     """The slow path: ints over str()'s 4300-digit limit and HugeInt."""
     huge = _HugeInts()
-    encoder = json.JSONEncoder(allow_nan=False, default=huge)
     try:
-        encoded = encoder.encode(value)
+        encoded = json.JSONEncoder(allow_nan=False, default=huge).encode(value)
     except ValueError as e:
         if "integer string conversion" not in str(e):
             raise
-        encoded = encoder.encode(_long_ints_as_huge(value))
+        # Afresh: placeholders of HugeInts met before the failure are not
+        # in this output.
+        huge = _HugeInts()
+        encoded = json.JSONEncoder(allow_nan=False, default=huge).encode(_long_ints_as_huge(value))
     return huge.substitute(encoded)
 
 
-def decode_section(section: memoryview, name: str, base: int) -> Any:
-    """Standard JSON (what dumps() writes) or, failing that, the master's
-    dialect; the master's error if neither reads it.  Where both read a
-    section they give the same value, so the cheaper one goes first."""
+def decode_section(section: Any, name: str, base: int) -> Any:
+    """Standard JSON (what dumps() and Disco write) or the master's dialect,
+    the master's error if neither reads it; where both read a section they
+    give the same value.  Python's json first when that is safe, else (or
+    when it fails) one C scan, then one json.loads or, past SAFE_DEPTH, the
+    iterative decoder.
+
+    The section is copied first, and scanned and decoded from that copy: a
+    buffer that another thread changes meanwhile gives a consistent value
+    or a JSONDecodeError, never a UnicodeDecodeError or a crash."""
     raw = bytes(section)
-    try:
-        # A long digit run: Python's int() would refuse it (or, with the
-        # digit limit lifted, take quadratic time); the dialect's int
-        # conversion bounds both and gives the same value as dialect.loads.
-        decoder = _LONG_INT_JSON if _LONG_DIGIT_RUN.search(raw) else _STANDARD_JSON
-        return decoder.decode(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
-        # Not UTF-8, not standard, too deep or too long an int for Python's
-        # json: the master's reading decides.
-        return dialect.loads(section, name=name, base_offset=base)
+    if _json_may_go_first():
+        try:
+            return _STANDARD_JSON.decode(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            pass  # not standard JSON, too deep, or an integer over the limit
+    scan = _core.scan_json(raw)
+    if not scan.readable:
+        value = _decode_with_constants(raw)
+        if value is not _UNREADABLE:
+            return value
+        raise dialect.error(scan, raw, name, base)
+    return dialect.decode(raw, scan)
+
+
+def _json_may_go_first() -> bool:
+    """May Python's json read a section before the scan?  Yes when it can
+    neither overflow the C stack (a recursion limit of at most CPython's
+    default: it raises RecursionError first) nor spend quadratic time on a
+    long integer (an int_max_str_digits of at most MAX_INT_DIGITS: it raises
+    ValueError first).  Then the scan, which would add its own pass, is
+    only for what json refuses."""
+    return (sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT
+            and 0 < dialect.int_max_str_digits() <= dialect.MAX_INT_DIGITS)
+
+
+# NaN, Infinity or -Infinity standing as a whole value outside strings (a
+# string is matched first, so its contents are skipped).
+_CONSTANT = re.compile(rb'"(?:[^"\\]|\\.)*"|(?:^|(?<=[\[,:\s]))(NaN|-?Infinity)(?=[\],}\s]|$)')
+# Same-length numbers the scan accepts where a constant stands.
+_CONSTANT_STAND_IN = {b"NaN": b"0e0", b"Infinity": b"0.000000", b"-Infinity": b"-0.000000"}
+_UNREADABLE = object()
+
+
+def _decode_with_constants(raw: bytes) -> Any:
+    """Standard JSON with NaN, Infinity or -Infinity (Disco's json.dumps
+    writes them) that Python's json did not read first (a raised recursion
+    limit, deep nesting, long integers): the scan checks the section with
+    each constant replaced by a number of the same length, and if that is
+    standard JSON the section decodes as any other, the constants as floats.
+    _UNREADABLE if the section is not that."""
+    if b"NaN" not in raw and b"Infinity" not in raw:
+        return _UNREADABLE
+    found = False
+
+    def stand_in(m: "re.Match[bytes]") -> bytes:
+        nonlocal found
+        constant: Optional[bytes] = m.group(1)
+        if constant is None:
+            return m.group(0)  # a string: as it is
+        found = True
+        return _CONSTANT_STAND_IN[constant]
+
+    checked = _CONSTANT.sub(stand_in, raw)
+    if not found:
+        return _UNREADABLE
+    scan = _core.scan_json(checked)
+    if not scan.readable or scan.features & _core.DIALECT_ONLY:
+        return _UNREADABLE  # the master's dialect is never mixed with constants
+    return dialect.decode(raw, scan)
 
 
 def _finite_float(text: str) -> float:
@@ -200,13 +299,9 @@ def _finite_float(text: str) -> float:
     return value
 
 
-_LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % (dialect.MAX_FAST_INT_DIGITS + 1))
-
 # Standard JSON plus NaN, Infinity and -Infinity, which Disco's json.dumps
 # writes (so loads() reads every pack Disco writes; the master and
-# master_only=True refuse them, dumps() refuses to write them).  No float
-# that overflows: Disco never writes 1e400, and the master refuses it.
+# master_only=True refuse them, dumps() refuses to write them; sections
+# Python's json does not read first get them through _decode_with_constants).
+# No float that overflows: Disco never writes 1e400, and the master refuses it.
 _STANDARD_JSON = json.JSONDecoder(parse_float=_finite_float)
-_LONG_INT_JSON = json.JSONDecoder(parse_float=_finite_float, parse_int=dialect._parse_int)
-
-

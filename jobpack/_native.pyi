@@ -63,6 +63,7 @@ class _Lib:
     JP_JSON_LAX_UTF8: int
     JP_JSON_BIG_INT: int
     JP_JSON_DEEP: int
+    JP_JSON_PY_ESCAPE: int
     JP_JSON_DIALECT_ONLY: int
     JP_JSON_DEEP_LIMIT: int
     JP_JSON_BIG_INT_DIGITS: int

@@ -23,10 +23,10 @@ How master values map to Python:
 """
 import json
 import re
-from typing import TYPE_CHECKING, Any, List, Optional, cast
+import sys
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 from . import _core, errors
-from ._bigint import text_to_int
 from ._native import lib
 
 if TYPE_CHECKING:
@@ -36,10 +36,15 @@ __all__ = ["loads", "HugeInt", "MAX_DEPTH"]
 
 # Integers longer than this are not converted (int() from decimal text is
 # quadratic): see HugeInt.  Up to MAX_FAST_INT_DIGITS, plain int() (below
-# Python's default 4300-digit limit); between the two, via Decimal.
+# Python's default 4300-digit limit); between the two, via _bigint.
 MAX_INT_DIGITS = 20000
 MAX_FAST_INT_DIGITS = lib.JP_JSON_BIG_INT_DIGITS  # the C scanner flags longer ones
 MAX_DEPTH = lib.JP_JSON_MAX_DEPTH  # deeper sections are refused by the C scanner
+# Python's json recurses once per nesting level, and after
+# sys.setrecursionlimit(100000) a deep section overflows the C stack
+# (SIGSEGV) before RecursionError: deeper sections (the core reports the
+# depth) are decoded without recursion.
+SAFE_DEPTH = lib.JP_JSON_DEEP_LIMIT
 
 
 class HugeInt:
@@ -54,6 +59,7 @@ class HugeInt:
         self.text = text
 
     def __int__(self) -> int:
+        from ._bigint import text_to_int  # rarely needed; not at import time
         return text_to_int(self.text)
 
     def __repr__(self) -> str:
@@ -66,23 +72,60 @@ class HugeInt:
         return hash(self.text)
 
 
+def _int_parser(limit: int) -> Callable[[str], Any]:
+    """json's parse_int for integers of any length, whatever the process's
+    int_max_str_digits: int() up to ``limit`` digits, then text_to_int (no
+    digit limit, on PyPy too), then HugeInt."""
+    def parse_int(text: str) -> Any:
+        digits = len(text) - text.startswith("-")
+        if digits <= limit:
+            return int(text)
+        if digits <= MAX_INT_DIGITS:
+            from ._bigint import text_to_int  # rarely needed; not at import time
+            return text_to_int(text)
+        return HugeInt(text)
+    return parse_int
+
+
 def _parse_int(text: str) -> Any:
-    digits = len(text) - text.startswith("-")
-    if digits <= MAX_FAST_INT_DIGITS:
-        return int(text)
-    if digits <= MAX_INT_DIGITS:
-        return text_to_int(text)
-    return HugeInt(text)
+    """The same, under the limit the process has now (for one-off callers
+    such as the command line; decoders build their parser once)."""
+    return _int_parser(fast_int_digits())(text)
 
 
-def _error(scan: "_core.JSONScan", section: "Buffer", name: str, base: int) -> errors.JSONDecodeError:
+_get_int_max_str_digits = getattr(sys, "get_int_max_str_digits", None)
+
+
+def int_max_str_digits() -> int:
+    """This process's limit on int() of decimal text now (CPython 3.11+, and
+    security releases of older ones; 0: none).  It can change at any time,
+    so ask each time."""
+    limit: int = _get_int_max_str_digits() if _get_int_max_str_digits is not None else 0
+    return limit
+
+
+def fast_int_digits() -> int:
+    """Longest integer text that plain int() converts quickly and that the
+    process's int_max_str_digits allows now."""
+    limit = int_max_str_digits()
+    return MAX_FAST_INT_DIGITS if limit == 0 else min(limit, MAX_FAST_INT_DIGITS)
+
+
+def error(scan: "_core.JSONScan", section: "Buffer", name: str, base: int) -> errors.JSONDecodeError:
+    """The master's error for a section it cannot read."""
     at = scan.error_offset
     snippet = bytes(memoryview(section)[max(0, at - 12):at + 12])
     what = ("is nested too deep for jobpack" if scan.status == lib.JP_ERR_JSON_TOO_DEEP
             else "is not JSON the master can read")
+    hint = ""
+    if scan.features & lib.JP_JSON_PY_ESCAPE and scan.dialect_features:
+        # Python's json reads the escape, but not the master-only JSON.
+        hint = (f"; the section also uses JSON only the master reads "
+                f"({', '.join(scan.feature_names())}), so neither reader takes it")
     return errors.JSONDecodeError(
         f"{name} {what}: {_core.status_message(scan.status)}; "
-        f"found {snippet!r} around section byte {at}", base + at, _core.status_name(scan.status))
+        f"found {snippet!r} around section byte {at}{hint}", base + at,
+        _core.status_name(scan.status))
 
 
 def loads(section: "Buffer", *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False,
@@ -93,25 +136,57 @@ def loads(section: "Buffer", *, name: str = "jobdict", base_offset: int = 0, pai
     if scan is None:
         scan = _core.scan_json(section)
     if not scan.ok:
-        raise _error(scan, section, name, base_offset)
-    if scan.features == 0:
-        text = section if isinstance(section, bytes) else bytes(section)
+        raise error(scan, section, name, base_offset)
+    return decode(section, scan, pairs)
+
+
+def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False) -> Any:
+    """A section its scan found readable (standard JSON or the master's
+    dialect), as Python values.  Never hands Python's recursive json a
+    section nested deeper than SAFE_DEPTH, whatever the recursion limit, and
+    never converts an integer longer than the process allows."""
+    if scan.features & _DIALECT_ONLY:
+        converted = _core.scan_json(section, convert=True).standard_json
+        assert converted is not None  # a readable section always converts
+        raw = converted
     else:
-        # convert=True on a section that passed the scan: never None.
-        text = cast(bytes, _core.scan_json(section, convert=True).standard_json)
-    hook = list if pairs else None
-    if scan.features & lib.JP_JSON_DEEP:
-        return _loads_iterative(text.decode("utf-8"), pairs)
-    parse_int = _parse_int if scan.features & lib.JP_JSON_BIG_INT else None
-    return json.loads(text, object_pairs_hook=hook, parse_int=parse_int)
+        raw = section if type(section) is bytes else bytes(section)
+    # Strict UTF-8 now: lax bytes became \udcXX escapes in the conversion.
+    text = raw.decode("utf-8")
+    decoder = _PAIRS_DECODER if pairs else _DECODER
+    parse_int: Optional[Callable[[str], Any]] = None
+    if scan.max_int_digits > _ALWAYS_FAST_DIGITS:
+        limit = fast_int_digits()
+        if scan.max_int_digits > limit:
+            parse_int = _int_parser(limit)
+            decoder = json.JSONDecoder(object_pairs_hook=list if pairs else None,
+                                       parse_int=parse_int)
+    if scan.max_depth <= SAFE_DEPTH:
+        try:
+            return decoder.decode(text)
+        except RecursionError:
+            pass  # a low recursion limit, or a deep stack already: no recursion then
+    return _loads_iterative(text, pairs, parse_int or _int_parser(fast_int_digits()))
 
 
+_DIALECT_ONLY = lib.JP_JSON_DIALECT_ONLY
+_DECODER = json.JSONDecoder()
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=list)
+# CPython's lowest int_max_str_digits but 0 (no limit): shorter integers
+# never need asking for the limit.
+_ALWAYS_FAST_DIGITS = 640
+
+
+# NaN and Infinity: only in sections _json checked with the constants
+# replaced (Disco's json.dumps writes them; the scan never passes them).
 _TOKEN = re.compile(r'[ \t\r\n]*(?:("(?:[^"\\]|\\.)*")|([\[\]{}:,])|'
-                    r'(-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)|(true|false|null))', re.S)
-_LITERALS = {"true": True, "false": False, "null": None}
+                    r'(-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)|'
+                    r'(true|false|null|NaN|-?Infinity))', re.S)
+_LITERALS = {"true": True, "false": False, "null": None,
+             "NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
 
-def _loads_iterative(text: str, pairs: bool) -> Any:
+def _loads_iterative(text: str, pairs: bool, parse_int: Callable[[str], Any]) -> Any:
     """Decode standard JSON (the core's output) without recursion, for
     nesting deeper than Python's json module can follow."""
     stack: List[List[Any]] = []   # open containers: [container, pending key]
@@ -141,7 +216,7 @@ def _loads_iterative(text: str, pairs: bool) -> Any:
             else:
                 add(value)
         elif number is not None:
-            add(float(number) if frac or exp else _parse_int(number))
+            add(float(number) if frac or exp else parse_int(number))
         elif literal is not None:
             add(_LITERALS[literal])
         elif punct == "[":

@@ -16,15 +16,17 @@ import io
 import os
 import stat
 import struct
-from dataclasses import dataclass, field
 from typing import (TYPE_CHECKING, Any, BinaryIO, Dict, Iterable, List, Optional, Tuple, Union,
                     cast, overload)
 
 from . import _core, _files, dialect, errors
 from ._json import decode_section, encode_section
+from ._record import record
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
+
+    from ._native import CData
 
 __all__ = ["JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THRESHOLD"]
 
@@ -32,6 +34,8 @@ VERSION1 = 1
 VERSION2 = 2
 SUPPORTED_VERSIONS = (VERSION1, VERSION2)
 MMAP_THRESHOLD = 1 << 20
+_HEADER = struct.Struct("!IIIII108x")  # magic|version and the four offsets, zero padded
+_MAX_PACK = 0xFFFFFFFF  # offsets are 32-bit: jp_layout refuses larger packs
 
 # What load(), view() and offsets() read: a path, a binary file object or
 # any bytes-like object (bytes, bytearray, memoryview, mmap, array...).
@@ -80,7 +84,7 @@ def _read_file(f: BinaryIO, use_mmap: Optional[bool]) -> "Buffer":
     return _files.read_stream(f.read)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PackView:
     """Zero-copy view of a pack whose header passed the master's checks.
 
@@ -88,7 +92,14 @@ class PackView:
     the raw sections; nothing is decoded."""
 
     header: _core.Header
-    buffer: memoryview = field(repr=False)
+    buffer: memoryview
+
+    def __init__(self, header: _core.Header, buffer: memoryview):
+        object.__setattr__(self, "header", header)
+        object.__setattr__(self, "buffer", buffer)
+
+    def __repr__(self) -> str:
+        return f"PackView(header={self.header!r})"
 
     @classmethod
     def from_buffer(cls, data: "Buffer") -> "PackView":
@@ -126,8 +137,11 @@ def _checked_header(buf: memoryview) -> _core.Header:
 
 
 def _byte_view(data: "Buffer") -> memoryview:
-    """A flat unsigned-byte memoryview of any bytes-like object."""
+    """A flat unsigned-byte memoryview of any bytes-like object (a strided
+    one, such as memoryview(data)[::2], is copied into bytes, in order)."""
     buf = data if isinstance(data, memoryview) else memoryview(data)
+    if not buf.c_contiguous:
+        return memoryview(buf.tobytes())
     if buf.format != "B" or buf.ndim != 1:
         buf = buf.cast("B")
     return buf
@@ -331,14 +345,27 @@ class JobPack:
     def _sections(self) -> List[Any]:
         """The four sections, each bytes or a flat byte memoryview (so len()
         is its size in bytes)."""
-        _check_writable_version(self.version)
+        # The stored sections (an unread one as its view: nothing is copied).
+        version, home, data = self.version, self._jobhome, self._jobdata
+        # The common cases inline (a Python call costs as much as a small
+        # section's copy): an int version, bytes sections.
+        if type(version) is not int or not 0 <= version <= 0xFFFF:
+            _check_writable_version(version)
         return [encode_section(self.jobdict, "jobdict"), encode_section(self.jobenvs, "jobenvs"),
-                _as_bytes_like(_raw(self._jobhome), "jobhome"),
-                _as_bytes_like(_raw(self._jobdata), "jobdata")]
+                home if type(home) is bytes else _as_bytes_like(_raw(home), "jobhome"),
+                data if type(data) is bytes else _as_bytes_like(_raw(data), "jobdata")]
 
     def _header_for(self, sections: List[Any]) -> bytes:
         d, e, h, a = sections
-        return _core.layout(self.version, len(d), len(e), len(h), len(a))
+        o_envs = _core.HEADER_SIZE + len(d)
+        o_home = o_envs + len(e)
+        o_data = o_home + len(h)
+        if o_data + len(a) <= _MAX_PACK:
+            # One struct call: a cffi call to jp_layout costs more than the
+            # whole header (bench/README.md, "What limits the misses").
+            return _HEADER.pack(JobPack.MAGIC | self.version, _core.HEADER_SIZE,
+                                o_envs, o_home, o_data)
+        return _core.layout(self.version, len(d), len(e), len(h), len(a))  # raises
 
     def dumps(self) -> bytes:
         """The pack's bytes: exactly what Disco 0.5's ``dumps()`` writes."""
@@ -421,8 +448,13 @@ class JobPack:
 
     @classmethod
     def _loads_master_only(cls, buf: memoryview, zero_copy: bool) -> "JobPack":
-        # One C call checks the header and scans both JSON sections.
-        header, scans = _core.scan_pack(buf)
+        immutable = type(buf.obj) is bytes
+        scans: "Optional[CData]" = None
+        if immutable:
+            # One C call checks the header and scans both JSON sections.
+            header, scans = _core.scan_pack(buf)
+        else:
+            header = _core.decode_header(buf)
         if not header.ok:
             raise header.error()
         version = header.version
@@ -430,10 +462,16 @@ class JobPack:
             raise errors.UnsupportedVersionError(
                 f"unsupported job pack version {version}: the master reads versions 1 and 2", 2)
         d, e, h, a = header.offsets
-        jobdict = dialect.loads(buf[d:e], name="jobdict", base_offset=d,
-                                scan=_core.json_scan_of(scans[0]))
-        jobenvs = dialect.loads(buf[e:h], name="jobenvs", base_offset=e,
-                                scan=_core.json_scan_of(scans[1]))
+        if scans is not None:
+            jobdict = dialect.loads(buf[d:e], name="jobdict", base_offset=d,
+                                    scan=_core.json_scan_of(scans[0]))
+            jobenvs = dialect.loads(buf[e:h], name="jobenvs", base_offset=e,
+                                    scan=_core.json_scan_of(scans[1]))
+        else:
+            # A buffer another thread may change: scan and decode one copy
+            # of each section, so both see the same bytes.
+            jobdict = dialect.loads(bytes(buf[d:e]), name="jobdict", base_offset=d)
+            jobenvs = dialect.loads(bytes(buf[e:h]), name="jobenvs", base_offset=e)
         return cls._loaded(version, jobdict, jobenvs, buf[h:a], buf[a:], zero_copy)
 
     @classmethod

@@ -15,13 +15,19 @@ Erlang's view of JSON values, used throughout: a JSON string is a binary
 (Python ``str``), an array is a list, which Erlang string functions also
 take as a string of character codes, ``true``/``false``/``null`` are atoms.
 """
+import json
+import mmap
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union, cast
+import sys
+import threading
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union, cast
 
 from . import _core, dialect, errors, home
 from ._native import lib
-from .pack import JobPack, PackView, Source, _read_source
+from ._json import _DEFAULT_RECURSION_LIMIT
+from ._record import record
+from .home.scan import scan_and_contains
+from .pack import JobPack, Source, _read_source
 
 __all__ = ["Problem", "validate", "jobinfo", "MasterRejection"]
 
@@ -29,9 +35,10 @@ DEFAULT_MAX_CORES = 1 << 31
 GROUPINGS = ("split", "group_label", "group_all", "group_node", "group_node_label")
 PORTABLE_PREFIX = re.compile(r"[A-Za-z0-9_]+\Z")
 _HOST = re.compile(rb"[a-zA-Z0-9]+://([^/:]*)")
+_DRIVE = re.compile(r"[A-Za-z]:")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Problem:
     """One thing wrong with a pack."""
 
@@ -39,6 +46,11 @@ class Problem:
     message: str
     offset: Optional[int] = None
     beyond_master: bool = False
+
+    def __init__(self, code: str, message: str, offset: Optional[int] = None,
+                 beyond_master: bool = False):
+        object.__setattr__(self, "__dict__", {"code": code, "message": message,
+                                              "offset": offset, "beyond_master": beyond_master})
 
     def __str__(self) -> str:
         where = "" if self.offset is None else f" at byte {self.offset}"
@@ -130,73 +142,231 @@ def preferred_host(url: Any) -> Optional[str]:
     return m.group(1).decode("utf-8", "surrogateescape") if m else None
 
 
-def _as_text(x: Any) -> Any:
-    """An Erlang string (binary or list of codes) as Python text, when it is one."""
-    if isinstance(x, list) and all(type(c) is int and 0 <= c <= 0x10FFFF for c in x):
-        return "".join(map(chr, x))
+def _byte_string(x: Any) -> Any:
+    """The master's value of a field it reads as a string (prefix,
+    save_info), in the library's convention.
+
+    The master keeps a JSON string as the list of its UTF-8 bytes, and a
+    JSON array of integers as that list, so ``"\u00e9"`` and ``[195, 169]``
+    are one value (bytes C3 A9), and ``[233]`` is the byte E9: a flat list
+    of integers 0-255 becomes the str whose surrogateescape encoding is
+    those bytes, as a JSON string already is.  Any other list (codes above
+    255 such as ``[1000, 2000]`` or ``[55296]``, nested lists, non-integers)
+    is not a byte string and stays a list, so equal master values are equal
+    Python values and unequal ones are not."""
+    if isinstance(x, list) and all(type(c) is int and 0 <= c <= 255 for c in x):
+        return bytes(x).decode("utf-8", "surrogateescape")
     return x
 
 
-def _describe(x: Any) -> str:
-    try:
-        text = repr(x)
-    except RecursionError:  # the master reads any depth; repr does not
-        return f"a deeply nested {type(x).__name__}"
-    return text if len(text) <= 60 else text[:57] + "..."
+def _describe(x: Any, width: int = 60) -> str:
+    """repr(x), cut to ``width`` characters, for messages: built lazily and
+    without recursion (a value may be nested 100,000 deep) or str() of a
+    long int (int_max_str_digits), so it works on any decoded value."""
+    text, size = [], 0
+    for piece in _repr_pieces(x):
+        text.append(piece)
+        size += len(piece)
+        if size > width:
+            break
+    joined = "".join(text)
+    return joined if len(joined) <= width else joined[:width - 3] + "..."
+
+
+def _repr_pieces(value: Any) -> Iterator[str]:
+    stack = [_repr_parts(value)]
+    while stack:
+        part = next(stack[-1], None)
+        if part is None:
+            stack.pop()
+        elif isinstance(part, str):
+            yield part
+        else:
+            stack.append(_repr_parts(part[0]))
+
+
+def _repr_parts(value: Any) -> Iterator[Any]:
+    """The pieces of one value's repr: strings, and (child,) for a nested
+    value whose pieces come next."""
+    if isinstance(value, (list, tuple)):
+        yield "[" if isinstance(value, list) else "("
+        for i, item in enumerate(value):
+            yield ", " if i else ""
+            yield (item,)
+        yield "]" if isinstance(value, list) else ("," if len(value) == 1 else "") + ")"
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ", " if i else ""
+            yield (key,)
+            yield ": "
+            yield (item,)
+        yield "}"
+    elif type(value) is int:
+        yield int.__repr__(value) if value.bit_length() <= 2000 else _long_int_text(value)
+    else:
+        yield repr(value)
+
+
+def _long_int_text(value: int) -> str:
+    # Without int_max_str_digits (640 at least, so 2000 bits, about 600
+    # digits, always pass plain repr), on PyPy too.
+    from ._bigint import int_to_text  # rarely needed; not at import time
+    return int_to_text(value)
 
 
 # -- the master, step by step -----------------------------------------
 
-class _Pack:
-    """A pack as the master reads it, decoded lazily in the master's order."""
+# A JSON section as the master reads it: (value, features, feature_offset,
+# is_object, duplicate).  features: the JP_JSON_* bits of the core's scan (0
+# on the fast path); is_object: the top-level value is an object; duplicate:
+# a key is repeated in one object (None: not checked).  A plain tuple: a
+# NamedTuple costs more to build than the checks it serves.
+_Decoded = Tuple[Any, int, int, bool, Optional[bool]]
 
-    def __init__(self, view: PackView):
-        self.view = view
-        self.offsets = view.offsets
+
+class _Pack:
+    """A pack as the master reads it, each section decoded once, lazily, in
+    the master's order.  ``data`` is bytes or a flat byte memoryview."""
+
+    __slots__ = ("data", "header", "offsets", "strict", "decoded")
+
+    def __init__(self, data: Any, header: _core.Header, strict: bool = False):
+        self.data = data
+        self.header = header
+        self.offsets = header.offsets
+        self.strict = strict
+        self.decoded: List[Optional[_Decoded]] = [None, None]
+
+    def section(self, i: int) -> Any:
+        bounds = self.offsets + (len(self.data),)
+        return self.data[bounds[i]:bounds[i + 1]]
+
+    def json(self, i: int) -> _Decoded:
+        """Section i (0 jobdict, 1 jobenvs) decoded, or _Reject."""
+        done = self.decoded[i]
+        if done is None:
+            offsets = self.offsets
+            done = self.decoded[i] = _decode(self.data[offsets[i]:offsets[i + 1]], i,
+                                             offsets[i], self.strict and i == 0)
+        return done
 
     def jobdict(self) -> Dict[str, Any]:
-        value = self._json(self.view.jobdict, "jobdict", self.offsets[0], pairs=False)
-        if not isinstance(value, dict):
+        value = self.json(0)[0]
+        if type(value) is not dict:
             raise _Reject("jobdict_not_object",
                           f"the jobdict must be a JSON object, found {type(value).__name__}",
                           self.offsets[0])
         return value
 
     def jobenvs(self) -> List[Tuple[str, str]]:
-        section = self.view.jobenvs
-        scan = _core.scan_json(section)
-        pairs = self._json(section, "jobenvs", self.offsets[1], pairs=True, scan=scan)
-        if scan.top_type != lib.JP_JSON_OBJECT:
+        pairs, features, feature_offset, is_object, _ = self.json(1)
+        if not is_object:
             raise _Reject("jobenvs_not_object",
                           f"the jobenvs must be a JSON object of strings, found {_describe(pairs)}",
                           self.offsets[1])
-        if scan.features & lib.JP_JSON_NONSTRING_KEY:
+        if features & lib.JP_JSON_NONSTRING_KEY:
             raise _Reject("jobenvs_not_strings", "jobenvs keys must be strings",
-                          self.offsets[1] + scan.feature_offset)
+                          self.offsets[1] + feature_offset)
         for key, value in pairs:
-            if not isinstance(value, str):
+            if type(value) is not str:
                 raise _Reject("jobenvs_not_strings",
                               f"jobenvs value of {key!r} must be a string, found {_describe(value)}",
                               self.offsets[1])
-        return [(k, v) for k, v in pairs]
+        return cast(List[Tuple[str, str]], pairs)
 
-    @staticmethod
-    def _json(section: Any, name: str, base: int, pairs: bool,
-              scan: Optional[_core.JSONScan] = None) -> Any:
+
+_NAMES = ("jobdict", "jobenvs")
+
+
+def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicates: bool) -> _Decoded:
+    """Section i as the master reads it.
+
+    Fast path: standard JSON that Python's json reads exactly as the master
+    does, with the master's refusals on top (NaN, 1e400, lone surrogate and
+    U+FFFE escapes).  Everything else (the master's dialect, invalid UTF-8,
+    deep nesting, long integers, errors) goes to the C core's scan and
+    jobpack.dialect, which decide."""
+    # Python's json goes first only where it can neither overflow the C stack
+    # (a recursion limit of at most CPython's default makes it raise
+    # RecursionError first) nor convert an integer longer than MAX_INT_DIGITS
+    # digits in quadratic time (a section too short to hold one, or a digit
+    # limit that refuses one, cheaply: the CLI lifts the limit).
+    if sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT and (
+            len(section) <= _MAX_INT_DIGITS
+            or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS):
         try:
-            return dialect.loads(section, name=name, base_offset=base, pairs=pairs, scan=scan)
-        except errors.JSONDecodeError as e:
-            if e.status == "JP_ERR_JSON_TOO_DEEP":  # the master might read it: we stop
-                raise _Reject("json_too_deep", f"{e.message}; not checked further (the "
-                              f"master would decode it, at great cost)", e.offset, True) from None
-            code = "invalid_utf8" if e.status == "JP_ERR_JSON_UTF8" else "invalid_json"
-            raise _Reject(code, e.message, e.offset) from None
+            text = section.decode("utf-8") if type(section) is bytes else str(section, "utf-8")
+            if "\\u" in text and _REFUSED_ESCAPE.search(text):
+                raise ValueError("an escape the master may refuse")
+            if i:  # the jobenvs: pairs, in file order
+                value = _PAIRS_DECODER.decode(text)
+                is_object = text[:1] == "{" or text.lstrip(" \t\r\n")[:1] == "{"
+                return value, 0, 0, is_object, None
+            if note_duplicates:
+                _duplicates.found = False
+                value = _NOTING_DECODER.decode(text)
+                return value, 0, 0, type(value) is dict, _duplicates.found
+            value = _DECODER.decode(text)
+            return value, 0, 0, type(value) is dict, None
+        except (ValueError, RecursionError):
+            pass
+    pairs = i == 1
+    scan = _core.scan_json(section)
+    try:
+        value = dialect.loads(section, name=_NAMES[i], base_offset=base, pairs=pairs, scan=scan)
+    except errors.JSONDecodeError as e:
+        if e.status == "JP_ERR_JSON_TOO_DEEP":  # the master might read it: we stop
+            raise _Reject("json_too_deep", f"{e.message}; not checked further (the "
+                          f"master would decode it, at great cost)", e.offset, True) from None
+        code = "invalid_utf8" if e.status == "JP_ERR_JSON_UTF8" else "invalid_json"
+        raise _Reject(code, e.message, e.offset) from None
+    return value, scan.features, scan.feature_offset, scan.top_type == lib.JP_JSON_OBJECT, None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON the master reads")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (_INF, -_INF):
+        raise ValueError(f"{text} overflows a double")
+    return value
+
+
+class _Duplicates(threading.local):
+    found = False
+
+
+def _dict_noting_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        _duplicates.found = True
+    return value
+
+
+_INF = float("inf")
+_MAX_INT_DIGITS = dialect.MAX_INT_DIGITS
+_OK = lib.JP_OK
+
+_duplicates = _Duplicates()
+_REFUSED_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|[fF]{3}[eEfF])")
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_PAIRS_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
+                                  object_pairs_hook=list)
+_NOTING_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
+                                   object_pairs_hook=_dict_noting_duplicates)
 
 
 def _find(d: Dict[str, Any], key: str) -> Any:
     if key not in d:
-        raise _Reject(f"missing_key:{key}", f"the jobdict has no {key!r}")
+        raise _missing(key)
     return d[key]
+
+
+def _missing(key: str) -> "_Reject":
+    return _Reject(f"missing_key:{key}", f"the jobdict has no {key!r}")
 
 
 def _check_save_info(value: Any) -> Any:
@@ -215,7 +385,7 @@ def _check_save_info(value: Any) -> Any:
     if not ok:
         raise _Reject("invalid_job_save_info",
                       f"save_info must start with 'ddfs' or 'hdfs', found {_describe(value)}")
-    return _as_text(value)
+    return _byte_string(value)
 
 
 def _check_prefix(value: Any) -> Any:
@@ -230,14 +400,17 @@ def _check_prefix(value: Any) -> Any:
     if bad:
         raise _Reject("invalid_prefix",
                       f"prefix must contain neither '/' nor '.', found {_describe(value)}")
-    return _as_text(value)
+    return _byte_string(value)
 
 
-def _check_pipeline(pipeline: Any) -> List[Tuple[str, str, bool]]:
+def _check_pipeline(pipeline: Any) -> List[Any]:
     """validate_pipeline/1: [[stage, grouping, concurrent], ...], unique stages."""
     if not isinstance(pipeline, list):
         raise _Reject("invalid_pipeline", f"pipeline must be a list, found {_describe(pipeline)}")
     for stage in pipeline:
+        if (type(stage) is list and len(stage) == 3 and type(stage[0]) is str
+                and type(stage[1]) is str and (stage[2] is True or stage[2] is False)):
+            continue  # the common case; below, which part is wrong
         if not isinstance(stage, list):
             raise _Reject("invalid_pipeline",
                           f"each pipeline stage must be a list, found {_describe(stage)}")
@@ -253,50 +426,65 @@ def _check_pipeline(pipeline: Any) -> List[Tuple[str, str, bool]]:
                 raise _Reject("invalid_pipeline",
                               f"pipeline stage {_describe(stage)}: {what} expected, "
                               f"found {_describe(item)}")
-    names = [stage[0] for stage in pipeline]
-    if len(set(names)) != len(names):
+    names = {stage[0] for stage in pipeline}
+    if len(names) != len(pipeline):
         raise _Reject("repeated_pipeline_stages",
-                      f"pipeline stage names must be unique, found {_describe(names)}")
+                      f"pipeline stage names must be unique, "
+                      f"found {_describe([stage[0] for stage in pipeline])}")
     for stage in pipeline:
         if stage[1] not in GROUPINGS:
             raise _Reject("invalid_grouping",
                           f"invalid grouping {stage[1]!r}: expected one of {', '.join(GROUPINGS)}")
-    return [(s[0], s[1], s[2]) for s in pipeline]
+    return pipeline
 
 
-def _check_inputs(inputs: Any) -> List[Dict[str, Any]]:
+def _check_inputs(inputs: Any) -> List[Any]:
     """validate_inputs/1: [[label, size_hint, [url, ...]], ...]."""
-    def bad(found: Any) -> _Reject:
-        return _Reject("invalid_job_inputs",
-                       f"inputs must be a list of [label:int, size_hint:int, [url, ...]], "
-                       f"found {_describe(found)}")
-
     if not isinstance(inputs, list):
-        raise bad(inputs)
+        raise _bad_inputs(inputs)
     for item in inputs:
         if not (isinstance(item, list) and len(item) == 3 and _is_int(item[0])
                 and _is_int(item[1]) and isinstance(item[2], list)
                 and all(isinstance(u, str) for u in item[2])):
-            raise bad(item)
+            raise _bad_inputs(item)
+    return inputs
+
+
+def _bad_inputs(found: Any) -> "_Reject":
+    return _Reject("invalid_job_inputs",
+                   f"inputs must be a list of [label:int, size_hint:int, [url, ...]], "
+                   f"found {_describe(found)}")
+
+
+def _inputs_info(inputs: List[Any]) -> List[Dict[str, Any]]:
+    """The #task_input{}s jobinfo/1 derives from checked version-2 inputs."""
     return [{"id": i, "type": "data", "label": label, "size": size,
              "replicas": [[u, preferred_host(u)] for u in urls]}
             for i, (label, size, urls) in enumerate(inputs)]
 
 
-def _v1_input(item: Any) -> Dict[str, Any]:
-    """task_input/1 of a version-1 input, or _Reject where the master crashes."""
-    def is_dir(x: Any) -> bool:
-        return isinstance(x, str) and _binary(x).startswith(b"dir://")
+def _is_dir_url(x: Any) -> bool:
+    return isinstance(x, str) and _binary(x).startswith(b"dir://")
 
-    if is_dir(item):
-        return {"type": "dir", "host": preferred_host(item), "url": item, "labels": []}
-    if isinstance(item, list) and item and is_dir(item[0]):
-        return {"type": "dir", "host": preferred_host(item[0]), "url": item[0], "labels": []}
+
+def _check_v1_input(item: Any) -> None:
+    """What task_input/1 needs of a version-1 input (_Reject where the master crashes)."""
+    if _is_dir_url(item) or (isinstance(item, list) and item and _is_dir_url(item[0])):
+        return
     replicas = [item] if isinstance(item, str) else item
     if not isinstance(replicas, list) or not all(_is_iodata(r) for r in replicas):
         raise _Reject("invalid_v1_input",
                       f"a version-1 input must be a URL string or a list of URL strings, "
                       f"found {_describe(item)}")
+
+
+def _v1_input_info(item: Any) -> Dict[str, Any]:
+    """task_input/1 of a checked version-1 input."""
+    if _is_dir_url(item):
+        return {"type": "dir", "host": preferred_host(item), "url": item, "labels": []}
+    if isinstance(item, list) and item and _is_dir_url(item[0]):
+        return {"type": "dir", "host": preferred_host(item[0]), "url": item[0], "labels": []}
+    replicas = [item] if isinstance(item, str) else item
     return {"type": "data", "label": 0, "size": 0,
             "replicas": [[r, preferred_host(r)] for r in replicas]}
 
@@ -306,7 +494,7 @@ _REDUCE_ONLY = {"one": [("reduce", "group_all", False)],
                 False: [("reduce", "group_label", False)]}
 
 
-def _v1_pipeline(map_: Any, reduce: Any, shuffle: Any, nr_reduces: Any) -> List[Tuple[str, str, bool]]:
+def _v1_pipeline(map_: Any, reduce: Any, shuffle: Any, nr_reduces: Any) -> List[Any]:
     """pipeline1/4: the pipeline the master builds for a version-1 job."""
     if not (_is_bool(map_) and _is_bool(reduce)):
         raise _Reject("invalid_v1_flags",
@@ -330,25 +518,33 @@ def _scheduler(jobdict: Dict[str, Any]) -> Dict[str, Any]:
     return scheduler
 
 
-def _master(pack: _Pack) -> Dict[str, Any]:
-    """jobpack:valid/1 + jobinfo/1, step by step; _Reject on the first failure."""
+def _master(pack: _Pack, want_info: bool = True) -> Optional[Dict[str, Any]]:
+    """jobpack:valid/1 + jobinfo/1, step by step; _Reject on the first
+    failure.  Without want_info only the checks run (validate), and None
+    is returned.  (Each check tests the common valid case inline first: a
+    Python call costs more than most checks.)"""
     jobdict = pack.jobdict()
-    prefix = _find(jobdict, "prefix")
+    if "prefix" not in jobdict:
+        raise _missing("prefix")
+    prefix = jobdict["prefix"]
     save_results = jobdict.get("save_results", False)
     save_info = jobdict.get("save_info", "ddfs")
     # The #jobinfo{} record's fields are evaluated in the record's definition
     # order (disco.hrl), not in the order jobpack.erl writes them.
-    info: Dict[str, Any] = {"jobenvs": pack.jobenvs()}
-    info["owner"] = _find(jobdict, "owner")
-    info["worker"] = _find(jobdict, "worker")
-    if not _is_bool(save_results):
+    jobenvs = pack.jobenvs()
+    if "owner" not in jobdict:
+        raise _missing("owner")
+    if "worker" not in jobdict:
+        raise _missing("worker")
+    if save_results is not False and save_results is not True:
         raise _Reject("invalid_job_save_results",
                       f"save_results must be true or false, found {_describe(save_results)}")
-    info["save_results"] = save_results
-    info["save_info"] = _check_save_info(save_info)
-    info["prefix"] = _check_prefix(prefix)
+    if not (type(save_info) is str and save_info[:4] in ("ddfs", "hdfs")):
+        save_info = _check_save_info(save_info)
+    if not (type(prefix) is str and "/" not in prefix and "." not in prefix):
+        prefix = _check_prefix(prefix)
 
-    version = pack.view.version
+    version = pack.header.version
     if version == 1:
         scheduler = _scheduler(jobdict)
         job_input = _find(jobdict, "input")
@@ -356,79 +552,104 @@ def _master(pack: _Pack) -> Dict[str, Any]:
         if not isinstance(job_input, list):
             raise _Reject("invalid_v1_input",
                           f"input must be a list of URLs, found {_describe(job_input)}")
-        inputs = [_v1_input(item) for item in job_input]
+        for item in job_input:
+            _check_v1_input(item)
         pipeline = _v1_pipeline(jobdict.get("map?", False), jobdict.get("reduce?", False),
                                 jobdict.get("reduce_shuffle?", False), nr_reduces)
+        if not want_info:
+            return None
         locality = ("local" if scheduler.get("force_local", False) is True
                     else "remote" if scheduler.get("force_remote", False) is True else "none")
-        inputs = [dict(id=i, **item) for i, item in enumerate(inputs)]
+        inputs = [dict(id=i, **_v1_input_info(item)) for i, item in enumerate(job_input)]
     elif version == 2:
-        pipeline_spec = _find(jobdict, "pipeline")
-        inputs_spec = _find(jobdict, "inputs")
-        scheduler = _scheduler(jobdict)
-        pipeline = _check_pipeline(pipeline_spec)
-        inputs = _check_inputs(inputs_spec)
+        if "pipeline" not in jobdict:
+            raise _missing("pipeline")
+        if "inputs" not in jobdict:
+            raise _missing("inputs")
+        found = jobdict.get("scheduler")
+        scheduler = found if type(found) is dict else _scheduler(jobdict)
+        pipeline = _check_pipeline(jobdict["pipeline"])
+        inputs_spec = _check_inputs(jobdict["inputs"])
+        if not want_info:
+            return None
+        inputs = _inputs_info(inputs_spec)
         locality = "none"
     else:
         raise _Reject("unsupported_version",
                       f"unsupported version {version}: the master reads versions 1 and 2", 2)
-    info["pipeline"] = [list(stage) for stage in pipeline]
-    info["inputs"] = inputs
-    info["schedule"] = {"locality": locality,
-                        "max_cores": scheduler.get("max_cores", DEFAULT_MAX_CORES)}
-    order = ("prefix", "worker", "owner", "save_results", "save_info", "jobenvs",
-             "pipeline", "inputs", "schedule")
-    info["jobenvs"] = [list(pair) for pair in info["jobenvs"]]
-    return {key: info[key] for key in order}
+    return {"prefix": _byte_string(prefix), "worker": jobdict["worker"], "owner": jobdict["owner"],
+            "save_results": save_results, "save_info": _byte_string(save_info),
+            "jobenvs": [list(pair) for pair in jobenvs],
+            "pipeline": [[s[0], s[1], s[2]] for s in pipeline], "inputs": inputs,
+            "schedule": {"locality": locality,
+                         "max_cores": scheduler.get("max_cores", DEFAULT_MAX_CORES)}}
 
 
-def _view(source: Union[Source, JobPack]) -> Tuple[Optional[PackView], Optional[Problem], _core.Header]:
-    data = _read_source(source.dumps() if isinstance(source, JobPack) else source, None)
-    buf = memoryview(data).cast("B") if not isinstance(data, memoryview) else data.cast("B")
-    header = _core.decode_header(buf)
-    if not header.ok:
+def _open(source: Any, strict: bool = False) -> Tuple[Optional[_Pack], Optional[Problem],
+                                                       _core.Header]:
+    data: Union[bytes, memoryview]
+    if type(source) is bytes:
+        data = source  # sliced as it is: the JSON sections are copied once either way
+    else:
+        if isinstance(source, JobPack):
+            source = source.dumps()
+        read = _read_source(source, None)
+        data = read if type(read) is bytes else _snapshot(read)
+    header = _core.decode_header(data)
+    if header.status != _OK:
         err = header.error()
         return None, Problem("invalid_header", err.message, err.offset), header
-    return PackView(header, buf), None, header
+    return _Pack(data, header, strict), None, header
 
 
-def validate(source: Union[Source, JobPack], *, strict: bool = False) -> List[Problem]:
+def _snapshot(data: Any) -> memoryview:
+    """A flat byte view of the pack that nothing can change while it is
+    checked: bytes and read-only file maps as they are, any other buffer
+    (bytearray, array, a writable or strided memoryview) copied, so another
+    thread changing it meanwhile cannot make one check see other bytes than
+    the next."""
+    view = data if isinstance(data, memoryview) else memoryview(data)
+    if view.c_contiguous and (type(view.obj) is bytes or
+                              (isinstance(view.obj, mmap.mmap) and view.readonly)):
+        return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+    return memoryview(view.tobytes())
+
+
+def validate(source: "Union[Source, JobPack]", *, strict: bool = False) -> List[Problem]:
     """Problems with a pack (bytes-like, path, binary file or JobPack).
 
     Empty means the master accepts it.  Without ``strict`` the list is the
     master's verdict: at most one problem, the one the master reports."""
-    view, header_problem, header = _view(source)
-    problems: List[Problem] = []
-    if header_problem is not None:
-        problems.append(header_problem)
+    pack, header_problem, header = _open(source, strict)
+    if pack is None:
+        problems = [header_problem]
     else:
-        assert view is not None  # for mypy: a good header gives a view
         try:
-            _master(_Pack(view))
+            _master(pack, want_info=False)
+            problems = []
         except _Reject as r:
-            problems.append(r.problem)
+            problems = [r.problem]
     if strict:
         if header.reserved_nonzero is not None:
             problems.append(Problem(
                 "reserved_bytes_nonzero",
                 "header bytes 20-127 are reserved and should be zero (the master ignores them; "
                 "some clients leave them uninitialised)", header.reserved_nonzero, True))
-        if view is not None:
-            problems.extend(_strict_checks(view))
-    return problems
+        if pack is not None:
+            problems.extend(_strict_checks(pack))
+    return problems  # type: ignore[return-value]
 
 
-def jobinfo(source: Union[Source, JobPack]) -> Dict[str, Any]:
+def jobinfo(source: "Union[Source, JobPack]") -> Dict[str, Any]:
     """What the master derives from a pack it accepts: prefix, worker, owner,
     save_results, save_info, jobenvs (pairs in file order), pipeline
     ([stage, grouping, concurrent]; version 1 converted as the master does),
     inputs and schedule.  Raises MasterRejection if the master rejects it."""
-    view, header_problem, _ = _view(source)
-    if header_problem is not None:
-        raise MasterRejection(header_problem)
-    assert view is not None  # for mypy: a good header gives a view
+    pack, header_problem, _ = _open(source)
+    if pack is None:
+        raise MasterRejection(header_problem)  # type: ignore[arg-type]
     try:
-        return _master(_Pack(view))
+        return _master(pack)  # type: ignore[return-value]
     except _Reject as r:
         raise MasterRejection(r.problem) from None
 
@@ -439,27 +660,35 @@ def _strict(code: str, message: str, offset: Optional[int] = None) -> Problem:
     return Problem(code, message, offset, True)
 
 
-def _strict_checks(view: PackView) -> Iterable[Problem]:
-    offsets = view.offsets
+def _strict_checks(pack: _Pack) -> Iterable[Problem]:
+    offsets = pack.offsets
     jobdict: Any = None
-    for i, (section, name) in enumerate(((view.jobdict, "jobdict"), (view.jobenvs, "jobenvs"))):
-        scan = _core.scan_json(section)
-        if not scan.ok:
-            continue
-        if scan.dialect_features:
+    for i, name in enumerate(_NAMES):
+        try:
+            decoded = pack.json(i)
+        except _Reject:
+            continue  # the master's problem, already reported
+        value, features, feature_offset, is_object, has_duplicate = decoded
+        features &= _core.DIALECT_ONLY
+        if features:
+            names = [text for bit, text in _core.FEATURE_NAMES.items() if features & bit]
             yield _strict("json_dialect_only",
                           f"{name} uses JSON that only the master's decoder reads "
-                          f"({', '.join(scan.feature_names())}); standard JSON readers "
-                          f"reject or misread it", offsets[i] + scan.feature_offset)
-        pairs = dialect.loads(section, name=name, pairs=True, scan=scan)
-        duplicate = _first_duplicate_key(pairs)
+                          f"({', '.join(names)}); standard JSON readers "
+                          f"reject or misread it", offsets[i] + feature_offset)
+        if has_duplicate is False:
+            duplicate = None
+        elif i == 1:
+            duplicate = _first_duplicate_pair(value) if is_object else _first_duplicate_key(value)
+        else:  # the jobdict as pairs, to name the first repeated key
+            duplicate = _first_duplicate_key(dialect.loads(pack.section(0), pairs=True))
         if duplicate is not None:
             keeps = "the last value" if name == "jobdict" else "both pairs"
             yield _strict("duplicate_key",
                           f"{name} repeats the key {duplicate!r}; the master keeps {keeps}, "
                           f"other readers may not", offsets[i])
-        if i == 0 and isinstance(pairs, list):
-            jobdict = dict(pairs) if scan.top_type == lib.JP_JSON_OBJECT else None
+        if i == 0 and is_object:
+            jobdict = value
 
     if isinstance(jobdict, dict) and "prefix" in jobdict:
         prefix = jobdict["prefix"]
@@ -468,13 +697,18 @@ def _strict_checks(view: PackView) -> Iterable[Problem]:
                           f"prefix should be non-empty and use only [a-zA-Z0-9_] "
                           f"(Disco's documented rule), found {_describe(prefix)}", offsets[0])
     if isinstance(jobdict, dict):
-        yield from _third_party_shapes(jobdict, view.version, offsets[0])
+        yield from _third_party_shapes(jobdict, pack.header.version, offsets[0])
 
     home_offset = offsets[2]
-    zip_bytes = view.jobhome
+    zip_bytes = pack.section(2)
+    worker = jobdict.get("worker") if isinstance(jobdict, dict) else None
+    worker_found = False
     zip_scan: Optional[home.ZipScan]
     try:
-        zip_scan = home.scan(zip_bytes)
+        if isinstance(worker, str) and not _unsafe_path(worker):
+            zip_scan, worker_found = scan_and_contains(zip_bytes, worker)
+        else:
+            zip_scan = home.scan(zip_bytes)
     except errors.ZipError as e:
         yield _strict("jobhome_not_zip", f"the job home is not a valid ZIP archive: {e.message}",
                       home_offset + (e.offset or 0))
@@ -498,30 +732,47 @@ def _strict_checks(view: PackView) -> Iterable[Problem]:
             yield _strict("worker_path_unsafe",
                           f"worker {worker!r} points outside the job home; the master would "
                           f"chmod a file outside the job's directory", offsets[0])
-        elif zip_scan is not None and not home.contains(zip_bytes, worker):
+        elif zip_scan is not None and not worker_found:
             yield _strict("worker_not_in_home",
                           f"worker {worker!r} is not a file in the job home; the job would "
                           f"fail when the master starts it", home_offset)
 
 
 def _unsafe_path(path: str) -> bool:
+    if ".." not in path and "\\" not in path and path[:1] != "/" and path[1:2] != ":":
+        return False  # the common case, without splitting
     parts = path.replace("\\", "/").split("/")
-    return path.startswith(("/", "\\")) or ".." in parts or bool(re.match(r"[A-Za-z]:", path))
+    return path.startswith(("/", "\\")) or ".." in parts or bool(_DRIVE.match(path))
 
 
-def _third_party_shapes(jobdict: Dict[str, Any], version: int, offset: int) -> Iterable[Problem]:
+def _third_party_shapes(jobdict: Dict[str, Any], version: int, offset: int) -> List[Problem]:
+    found = []
     if version == 2 and isinstance(jobdict.get("pipeline"), list):
         for stage in jobdict["pipeline"]:
             if isinstance(stage, list) and len(stage) == 2:
-                yield _strict("pipeline_stage_two_elements",
-                              f"pipeline stage {_describe(stage)} has two elements, as some "
-                              f"third-party clients write; the master needs "
-                              f"[name, grouping, concurrent]", offset)
+                found.append(_strict("pipeline_stage_two_elements",
+                                     f"pipeline stage {_describe(stage)} has two elements, as "
+                                     f"some third-party clients write; the master needs "
+                                     f"[name, grouping, concurrent]", offset))
                 break
     if isinstance(jobdict.get("scheduler"), str):
-        yield _strict("scheduler_is_string",
-                      "scheduler is a string, as some third-party clients write; the master "
-                      "needs a JSON object such as {}", offset)
+        found.append(_strict("scheduler_is_string",
+                             "scheduler is a string, as some third-party clients write; the "
+                             "master needs a JSON object such as {}", offset))
+    return found
+
+
+def _first_duplicate_pair(pairs: List[Tuple[str, Any]]) -> Optional[str]:
+    """_first_duplicate_key of an object's pairs, fast while the values are
+    strings (the jobenvs the master accepts)."""
+    seen = set()
+    for key, value in pairs:
+        if type(value) is not str:
+            return _first_duplicate_key(pairs)
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
 
 
 def _first_duplicate_key(value: Any) -> Optional[str]:

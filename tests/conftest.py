@@ -4,9 +4,12 @@ Tests import the installed package (run pytest from outside the source tree,
 after ``pip install -e .``); importing ``jobpack._native`` here fails at once
 if the compiled cffi extension is missing, instead of in every test.
 """
+import faulthandler
 import importlib.machinery
 import json
 import os
+import signal
+import warnings
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,12 @@ assert jobpack._native.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUF
     jobpack._native.__file__
 assert hasattr(jobpack._native, "ffi") and hasattr(jobpack._native, "lib")
 
+# Hypothesis's example cache keys mix ints and bytes, and hash(0) == hash(b""):
+# a collision makes the dict compare 0 with b"", which -bb turns into an
+# error inside Hypothesis (seen in the JOBPACK_SLOW pass).  -bb is for our
+# code's bytes/str mix-ups, not the test library's.
+warnings.filterwarnings("ignore", category=BytesWarning, module=r"hypothesis\.")
+
 VECTORS_DIR = Path(__file__).parent / "vectors"
 
 # Property tests run a quick smoke by default; JOBPACK_SLOW=1 runs 20x more.
@@ -28,6 +37,62 @@ SLOW = os.environ.get("JOBPACK_SLOW", "") not in ("", "0")
 def examples(n: int) -> int:
     """max_examples for a property test: n, or 20 n under JOBPACK_SLOW=1."""
     return n * 20 if SLOW else n
+
+
+# -- "never hangs": every test has a time limit --------------------------------
+#
+# Most tests feed hostile input (truncated, corrupt, nested, bomb-shaped
+# packs), so the limit is on every test rather than on a list that could
+# miss one.  @pytest.mark.timeout(seconds) changes it for one test.  Two
+# layers: SIGALRM fails the test with a clear message when the hang is in
+# Python code (the run goes on); if a C call never returns (the handler
+# cannot run), faulthandler dumps every thread's stack and ends the process
+# a little later, so CI fails instead of stalling.  No pytest-timeout
+# dependency: this is all it would do here, and the tests must run with the
+# two test extras only.
+DEFAULT_TIMEOUT_S = 60.0
+HARD_EXIT_AFTER_S = 30.0  # on top of the test's limit
+
+
+class HangError(Exception):
+    """A test ran past its time limit: a hang."""
+
+
+_stderr_fd = 2
+
+
+def pytest_configure(config):
+    # Output capture is off between tests: fd 2 is the real standard error
+    # here.  The hard exit writes there (captured output dies with the process).
+    global _stderr_fd
+    _stderr_fd = os.dup(2)
+    config.addinivalue_line("markers", "timeout(seconds): this test's time limit "
+                            f"(default {DEFAULT_TIMEOUT_S:g} s, 20x under JOBPACK_SLOW=1)")
+
+
+@pytest.fixture(autouse=True)
+def _time_limit(request):
+    if not hasattr(signal, "setitimer"):  # not POSIX: no limit
+        yield
+        return
+    marker = request.node.get_closest_marker("timeout")
+    limit = float(marker.args[0]) if marker else DEFAULT_TIMEOUT_S
+    if SLOW:
+        limit *= 20
+
+    def on_alarm(signum, frame):
+        raise HangError(f"{request.node.nodeid} ran past its {limit:g} s limit "
+                          "(a hang on hostile input?)")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    faulthandler.dump_traceback_later(limit + HARD_EXIT_AFTER_S, exit=True, file=_stderr_fd)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 PACKS_DIR = VECTORS_DIR / "packs"
 
 

@@ -116,10 +116,13 @@ def test_vector_packs(verdict):
     try:
         pack = JobPack.loads(data)
     except JobPackError as e:
-        assert isinstance(e, ValueError)
         assert not verdict["master_valid"]
+        assert e.offset is not None and 0 <= e.offset <= len(data), e
         if not header.ok:
             assert isinstance(e, HeaderError)
+            assert e.offset == header.error().offset
+        else:
+            assert e.offset >= 128, e  # the header passed: a section failed
         pack = None
     if verdict["master_valid"]:
         assert pack is not None
@@ -210,9 +213,9 @@ def test_header_matches_struct(data):
     try:
         expected = struct.pack("!IIIII", magic + version, *offsets) + b"\0" * 108
     except struct.error:
-        with pytest.raises(EncodeError) as info:
+        with pytest.raises(EncodeError, match="32 bits|2\\*\\*32-1") as info:
             JobPack.header(offsets, magic=magic, version=version)
-        assert isinstance(info.value, JobPackError) and isinstance(info.value, ValueError)
+        assert info.value.offset is None  # nothing was read: no byte to point at
         return
     got = JobPack.header(offsets, magic=magic, version=version)
     assert got == expected
@@ -233,8 +236,9 @@ def test_header_bad_offsets_raise_encode_error(offsets):
 @pytest.mark.parametrize("magic, version", [(JobPack.MAGIC, 2**16 * 0x2A40), (-JobPack.MAGIC, 0),
                                             (0xFFFFFFFF, 1)])
 def test_header_bad_word_raises_encode_error(magic, version):
-    with pytest.raises(EncodeError) as info:
+    with pytest.raises(EncodeError, match="must fit in 32 bits") as info:
         JobPack.header([128, 130, 132, 132], magic=magic, version=version)
+    assert str(magic) in str(info.value) or str(magic + version) in str(info.value)
     # Ours, and what Disco raised (struct.error), so both kinds of handler work.
     assert isinstance(info.value, JobPackError) and isinstance(info.value, struct.error)
 
@@ -243,8 +247,35 @@ def test_header_bad_word_raises_encode_error(magic, version):
 # Errors: one class per failure, with what was found and where
 
 
+def test_error_hierarchy_is_the_documented_one():
+    # README "Errors": one hierarchy under JobPackError, itself a ValueError.
+    # (Tests elsewhere check each error's message, offset and state; the
+    # class tree is stated once, here.)
+    # The second bases are what Disco raised in the same place (README
+    # "Migrating from disco.job.JobPack"), so handlers written for Disco work.
+    from jobpack import EncodeTypeError, HeaderFieldError, ZipError
+    from jobpack.validate import MasterRejection
+    tree = {JobPackError: (ValueError,), HeaderError: (JobPackError,),
+            BadMagicError: (HeaderError, AssertionError),
+            UnsupportedVersionError: (HeaderError,),
+            BadOffsetsError: (HeaderError, AssertionError),
+            TruncatedError: (HeaderError, struct.error), DecodeError: (JobPackError,),
+            JSONDecodeError: (DecodeError, json.JSONDecodeError),
+            EncodeError: (JobPackError,), EncodeTypeError: (EncodeError, TypeError),
+            HeaderFieldError: (EncodeError, struct.error),
+            PackTooLargeError: (HeaderFieldError,), ZipError: (JobPackError,),
+            MasterRejection: (JobPackError,)}
+    for cls, bases in tree.items():
+        assert cls.__bases__ == bases, cls
+
+
 def good_header(d=128, e=130, h=132, a=132, word=(MAGIC16 << 16) | 2):
     return struct.pack("!IIIII", word, d, e, h, a) + b"\0" * 108
+
+
+HEADER_FIELD_AT = {lib.JP_ERR_HEADER_MAGIC: 0, lib.JP_ERR_HEADER_DICT_OFFSET: 4,
+                   lib.JP_ERR_HEADER_ENVS_OFFSET: 8, lib.JP_ERR_HEADER_HOME_OFFSET: 12,
+                   lib.JP_ERR_HEADER_DATA_OFFSET: 16}
 
 
 @pytest.mark.parametrize("data, cls, status, found", [
@@ -272,10 +303,10 @@ def test_header_errors(data, cls, status, found):
             call(data)
         e = info.value
         assert type(e) is cls
-        assert isinstance(e, HeaderError) and isinstance(e, JobPackError)
-        assert isinstance(e, ValueError)
         assert found in str(e), str(e)
-        assert e.offset is not None
+        # The offset points at the field that is wrong, or at the end of a
+        # pack that ends too early.
+        assert e.offset == HEADER_FIELD_AT.get(status, len(data)), str(e)
 
 
 @pytest.mark.parametrize("jobdict, jobenvs, where, status", [
@@ -294,8 +325,7 @@ def test_json_errors_have_absolute_offsets(jobdict, jobenvs, where, status):
         with pytest.raises(JSONDecodeError) as info:
             JobPack.loads(data, master_only=master_only)
         e = info.value
-        assert isinstance(e, DecodeError) and isinstance(e, JobPackError)
-        assert isinstance(e, ValueError)
+        assert e.status == _core.status_name(status), e.status
         assert e.offset == where, str(e)
         assert _core.status_message(status) in str(e)
         assert ("jobdict" if where <= 128 + len(jobdict) and status != lib.JP_ERR_JSON_EMPTY
@@ -333,14 +363,16 @@ def test_fallback_is_only_what_dumps_can_write(jobdict, at):
     ({(1, 2): 1}, "tuple"),
 ])
 def test_encode_errors(jobdict, found):
-    for pack in (JobPack(2, jobdict, {}), JobPack(2, {}, jobdict)):
+    for pack, section in ((JobPack(2, jobdict, {}), "jobdict"), (JobPack(2, {}, jobdict), "jobenvs")):
         with pytest.raises(EncodeError) as info:
             pack.dumps()
         e = info.value
-        assert isinstance(e, JobPackError) and isinstance(e, ValueError)
         assert found in str(e).lower(), str(e)
+        assert str(e).startswith(section), str(e)  # names the section to fix
+        out = io.BytesIO()
         with pytest.raises(EncodeError):
-            pack.dump(io.BytesIO())
+            pack.dump(out)
+        assert out.getvalue() == b""  # nothing written: never a half pack
 
 
 @pytest.mark.parametrize("jobhome, jobdata", [("text", b""), (b"", "text"), (None, b""), (b"", 7)])
@@ -383,8 +415,7 @@ def test_unwritable_versions(version):
     with pytest.raises(UnsupportedVersionError) as info:
         JobPack(version, {}, {}).dumps()
     e = info.value
-    assert isinstance(e, HeaderError) and isinstance(e, JobPackError)
-    assert isinstance(e, ValueError)
+    assert e.offset == 2  # the version field
     assert repr(version) in str(e) or str(version) in str(e)
 
 
@@ -408,8 +439,6 @@ def test_layout_too_large():
         with pytest.raises(PackTooLargeError) as info:
             _core.layout(2, *lengths)
         e = info.value
-        assert isinstance(e, EncodeError) and isinstance(e, JobPackError)
-        assert isinstance(e, ValueError)
         assert str(128 + sum(lengths)) in str(e) and "4 GiB" in str(e)
 
 

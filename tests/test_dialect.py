@@ -655,12 +655,16 @@ def test_rejected(text, status, offset):
     scan = _core.scan_json(text, convert=True)
     assert (_core.status_name(scan.status), scan.error_offset) == \
         (_core.status_name(status), offset)
-    assert scan.standard_json is None
+    if scan.features & lib.JP_JSON_PY_ESCAPE:
+        # An escape the master refuses but Python's json reads (what
+        # json.dumps writes): readable for loads(), as json reads it.
+        assert scan.readable and json.loads(scan.standard_json) == json.loads(text)
+    else:
+        assert not scan.readable and scan.standard_json is None
     with pytest.raises(errors.JSONDecodeError) as info:
         dialect.loads(text, name="jobenvs", base_offset=1000)
     e = info.value
-    assert isinstance(e, errors.DecodeError) and isinstance(e, errors.JobPackError)
-    assert isinstance(e, ValueError)
+    assert e.status == _core.status_name(status)
     assert e.offset == 1000 + offset
     assert "jobenvs" in str(e)
     ok, _, rej = ref_scan(text)
@@ -836,12 +840,21 @@ def test_differential_random_bytes(data):
     check_against_reference(data)
 
 
+def _master_text(max_size=None):
+    """Text without U+FFFE and U+FFFF: json.dumps escapes them (\\ufffe), and the
+    master refuses those escapes (SPEC.md; the b'"\\ufffe"' case of test_rejected),
+    so they are not standard JSON the master reads.  Found by the JOBPACK_SLOW
+    pass, which the default 150 examples had missed."""
+    return st.text(max_size=max_size).map(lambda t: t.replace("\ufffe", "").replace("\uffff", ""))
+
+
 @settings(max_examples=examples(150), deadline=None)
 @given(st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=5), c, max_size=4),
+    | _master_text(),
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(_master_text(max_size=5), c, max_size=4),
     max_leaves=15))
+@example({"\ufffd\U0010ffff": ["\ud7ff\ue000"]})  # the code points either side of the gaps
 def test_standard_json_reads_the_same(value):
     """What Python's json.dumps writes (ASCII or not) the master reads
     with no dialect features and the same value."""

@@ -348,3 +348,68 @@ def test_loads_reads_nan_and_infinity_that_disco_writes(tmp_path):
     # ... and dumps() will not write them.
     with pytest.raises(EncodeError, match="NaN"):
         JobPack.loads(data).dumps()
+
+
+# Python's json reads a section first only under CPython's default recursion
+# limit and a digit limit in force, and refuses long integers and deep
+# nesting; every other section goes through the core's scan, which refuses
+# NaN as the master does.  NaN must load on those paths too.
+LONG = "7" * 5000  # over Python's default 4300-digit limit
+
+
+def _nan_sections(kind):
+    constants = '"ratio": NaN, "top": Infinity, "low": -Infinity, "label": "NaN Infinity"'
+    if kind == "deep":
+        return ("[" * 2000 + "{" + constants + "}" + "]" * 2000).encode()
+    return ("{" + constants + ', "big": ' + LONG + "}").encode()
+
+
+@pytest.fixture(params=["long int", "deep", "recursion limit raised", "no digit limit"])
+def nan_path(request):
+    import sys
+    kind = request.param
+    limit = sys.getrecursionlimit()
+    digits = getattr(sys, "get_int_max_str_digits", None)
+    if kind == "no digit limit":
+        if digits is None:
+            pytest.skip("no int_max_str_digits on this Python")
+        old = digits()
+        sys.set_int_max_str_digits(0)
+    if kind == "recursion limit raised":
+        sys.setrecursionlimit(20000)
+    try:
+        yield kind
+    finally:
+        sys.setrecursionlimit(limit)
+        if kind == "no digit limit":
+            sys.set_int_max_str_digits(old)
+
+
+def test_loads_reads_nan_beside_long_ints_and_deep_nesting(nan_path):
+    section = _nan_sections(nan_path)
+    data = raw_pack(section, b"{}")
+    value = JobPack.loads(data).jobdict
+    if nan_path == "deep":
+        for _ in range(2000):
+            value = value[0]
+    else:
+        assert value["big"] % 10**6 == 777777 and value["big"].bit_length() > 14000
+    assert math.isnan(value["ratio"])
+    assert value["top"] == math.inf and value["low"] == -math.inf
+    assert value["label"] == "NaN Infinity"  # in a string: text
+    with pytest.raises(JSONDecodeError):
+        JobPack.loads(data, master_only=True)
+    assert [p.code for p in jobpack.validate(data)] == ["invalid_json"]
+
+
+@pytest.mark.parametrize("section", [b"[1NaN]", b"[-NaN]", b"[NaN1]", b"{NaN: 1}", b"[NaN,]",
+                                     b"[NaN, 1,]", b"[Infinityx]", b"[nan]", b"['NaN', NaN]"])
+def test_constants_disco_never_writes_are_refused_with_the_masters_error(section, nan_path):
+    # Beside a long int, so Python's json alone does not decide.
+    section = b"[" + LONG.encode() + b", " + section + b"]"
+    data = raw_pack(section, b"{}")
+    with pytest.raises(JSONDecodeError) as master:
+        JobPack.loads(data, master_only=True)
+    with pytest.raises(JSONDecodeError) as ours:
+        JobPack.loads(data)
+    assert ours.value.offset == master.value.offset

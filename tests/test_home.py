@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobpack import home
-from jobpack.errors import JobPackError, ZipError
+from jobpack.errors import ZipError
 
 
 # ---------------------------------------------------------------- helpers
@@ -213,7 +213,7 @@ def test_random_bytes(junk):
 def test_errors_are_jobpack_errors_with_offsets():
     with pytest.raises(ZipError) as info:
         home.scan(b"not a zip at all, not at all.")
-    assert isinstance(info.value, JobPackError) and isinstance(info.value, ValueError)
+    assert info.value.offset == 29  # searched back from the end: none in all 29 bytes
     assert "end-of-central-directory" in str(info.value)
     # directory offset pointing past the end
     bad = bytearray(SMALL)
@@ -553,3 +553,102 @@ def test_round_trip_property(tmp_path_factory, tree):
     dst = tmp_path_factory.mktemp("dst")
     home.extract(data, dst)
     assert listing(dst) == listing(src)
+
+
+def test_contains_compares_every_byte_of_short_names():
+    # A lookup must compare the name, not just its length: one-byte and empty
+    # names are the edge (a length match alone would say yes).
+    data = make_zip([("a", b"1", zipfile.ZIP_STORED), ("bc", b"2", zipfile.ZIP_STORED)])
+    assert home.contains(data, "a") and home.contains(data, "bc")
+    for absent in ("b", "c", "ab", "cb", ""):
+        assert not home.contains(data, absent), absent
+
+
+def test_eocd_is_the_record_whose_comment_ends_the_archive():
+    # A comment may itself hold an end-of-central-directory signature.  The
+    # real record is the one whose comment length reaches the end of the
+    # archive exactly; a nearer look-alike is only a fallback.
+    fake = b"PK\x05\x06" + b"\0" * 18 + b"tail"
+    data = make_zip([("a", b"1", zipfile.ZIP_STORED), ("b/c", b"22", zipfile.ZIP_STORED)],
+                    comment=fake)
+    assert data.endswith(fake)
+    assert [e.name for e in home.entries(data)] == ["a", "b/c"]
+    assert home.scan(data).entries == 2
+
+
+@pytest.mark.parametrize("gap", [b"", b"junk"])
+def test_entry_count_larger_than_the_directory_is_refused_at_the_record(gap):
+    # With a gap between the directory and its end record (which the scan
+    # allows), the record is distinct from the directory's end: the error
+    # points at the record, whose count is what lies.
+    data = bytearray(make_zip([("a", b"1", zipfile.ZIP_STORED)]))
+    eocd = data.rfind(b"PK\x05\x06")
+    data[eocd:eocd] = gap
+    eocd += len(gap)
+    assert home.scan(bytes(data)).entries == 1
+    cd_size = struct.unpack_from("<I", data, eocd + 12)[0]
+    assert cd_size // 46 == 1
+    for count in (2, 3, 0xFFFF):  # more entries than 46-byte headers fit in cd_size
+        struct.pack_into("<HH", data, eocd + 8, count, count)
+        with pytest.raises(ZipError) as info:
+            home.scan(bytes(data))
+        assert info.value.offset == eocd, (count, info.value)
+
+
+def test_entry_on_another_disk_is_refused():
+    # Multi-disk (spanned) archives are not job homes: an entry whose disk
+    # number is not 0 (nor the ZIP64 escape 0xFFFF) is refused.
+    data = bytearray(make_zip([("a", b"1", zipfile.ZIP_STORED)]))
+    central = data.find(b"PK\x01\x02")
+    for disk in (1, 2, 0xFFFE):
+        struct.pack_into("<H", data, central + 34, disk)
+        with pytest.raises(ZipError) as info:
+            home.scan(bytes(data))
+        assert info.value.offset == central
+
+
+@pytest.mark.parametrize("name", ["C:", "z:", "C:x", "c:/x", "C:\\", "1:", ":", "é:"])
+def test_drive_letter_names_at_every_length(name):
+    raw = name.encode()
+    [entry] = home.entries(make_zip([(name, b"1", zipfile.ZIP_STORED)]))
+    assert entry.flags & ~home.DIRECTORY == reference_flags(raw) & ~home.DIRECTORY
+    assert bool(entry.flags & home.ABSOLUTE) == (name[:1].isascii() and name[:1].isalpha())
+
+
+def test_first_flagged_is_the_first_unsafe_entry():
+    names = ["ok", "../up", "fine", "/abs", "../again"]
+    data = make_zip([(n, b"1", zipfile.ZIP_STORED) for n in names])
+    assert home.scan(data).first_flagged == 1
+    data = make_zip([(n, b"1", zipfile.ZIP_STORED) for n in names[1:]])
+    assert home.scan(data).first_flagged == 0  # 0 is a real index, not "none yet"
+    assert home.scan(make_zip([("ok", b"1", zipfile.ZIP_STORED)])).first_flagged is None
+
+
+@pytest.mark.parametrize("delta", [-1, 1])
+def test_local_name_must_match_the_central_name_in_length(delta):
+    # One byte longer or shorter (the central name a prefix of the local one,
+    # or the other way round) is a different name.  The local extra field
+    # gives or takes the byte, so the data still starts where it did.
+    info = zipfile.ZipInfo("ab", date_time=(2000, 1, 2, 3, 4, 6))
+    info.extra = b"\xfe\xca\x02\x00xy"  # an unknown extra block, 6 bytes
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(info, b"data")
+    data = bytearray(buf.getvalue())
+    local = data.find(b"PK\x03\x04")
+    name_len, extra_len = struct.unpack_from("<HH", data, local + 26)
+    assert (name_len, extra_len) == (2, 6)
+    struct.pack_into("<HH", data, local + 26, 2 + delta, 6 - delta)
+    with pytest.raises(ZipError) as err:
+        home.scan(bytes(data))
+    assert err.value.offset == local
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_extract_refuses_other_compression_methods_before_writing(tmp_path, method):
+    pytest.importorskip("bz2" if method == zipfile.ZIP_BZIP2 else "lzma")
+    data = make_zip([("first", b"stored, fine", zipfile.ZIP_STORED), ("second", b"x" * 100, method)])
+    target = tmp_path / "out"
+    with pytest.raises(ZipError, match=f"compression method {method}"):
+        home.extract(data, target)
+    assert not target.exists() or list(target.iterdir()) == []  # checked before any write

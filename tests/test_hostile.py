@@ -328,7 +328,7 @@ def test_inspect_lists_a_capped_number_of_entries_and_says_how_many_more(tmp_pat
     assert proc.returncode == 0
     assert "5001 entries" in proc.out and "e00998" in proc.out and "e00999" not in proc.out
     assert "... and 4001 more entries, not shown" in proc.out
-    doc = json.loads(run("inspect", "--json", path).out)
+    (doc,) = json.loads(run("inspect", "--json", path).out)["packs"]
     assert doc["home"]["entry_count"] == 5001 and len(doc["home"]["entries"]) == 1000
     assert doc["home"]["entries_not_shown"] == 4001
 
@@ -343,7 +343,7 @@ def test_inspect_prints_huge_integers_as_their_digits(tmp_path, monkeypatch):
                               + digits.encode() + b', -' + digits.encode() + b']}'))
     proc = run("inspect", path)
     assert proc.returncode == 0 and f" {digits}," in proc.out and f" -{digits}\n" in proc.out
-    doc = json.loads(run("inspect", "--json", path).out, parse_int=str)
+    (doc,) = json.loads(run("inspect", "--json", path).out, parse_int=str)["packs"]
     assert doc["jobdict"]["n"] == [digits, "-" + digits]  # numbers, not strings
     # in process: no int() of a HugeInt (quadratic) anywhere on the way
     monkeypatch.setattr(dialect.HugeInt, "__int__", lambda self: pytest.fail("int()"))
@@ -506,7 +506,7 @@ def test_inspect_escapes_every_control_character(tmp_path):
     assert "bad\\xff\\xfe" in proc.out
     proc = run("inspect", "--json", path)
     _assert_inert(proc.out)
-    doc = json.loads(proc.out)
+    (doc,) = json.loads(proc.out)["packs"]
     entries = {e["name"]: e for e in doc["home"]["entries"]}
     assert EVIL in entries and doc["jobinfo"]["owner"] == EVIL
     bad = entries["bad\ufffd\ufffd"]

@@ -12,11 +12,11 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, NoReturn, Optional, Sequence
+from typing import Any, List, NoReturn, Optional, Sequence
 
 from .. import __version__, errors
 from ..pack import VERSION2
-from . import escape, formats
+from . import escape, formats, rules
 from .common import ERROR, FAIL, CLIError
 
 __all__ = ["main"]
@@ -45,33 +45,46 @@ exit codes: 0 success, 1 a pack fails validation or is refused, 2 usage or I/O e
 VALIDATE_EPILOG = """\
 examples:
   jobpack validate job.jobpack
-  jobpack validate --strict packs/                  every file under packs/, recursively
-  jobpack validate --format github packs/*.jobpack  annotations in a GitHub Actions job
+  jobpack validate --strict packs/                  the packs under packs/, recursively
+  jobpack validate --format github packs/           annotations in a GitHub Actions job
+  jobpack validate --format sarif packs/ > jobpack.sarif    for GitHub code scanning
+  jobpack validate --strict --ignore zip_bomb,duplicate_key packs/
   jobpack validate --format json - < job.jobpack    '-' reads a pack from standard input
 
 Without --strict a pack fails when the Disco master would reject it, and the one
 problem shown is the one the master reports.  --strict also fails packs that the
 master accepts but that break at run time or are unsafe (worker missing from the
 job home, '../' zip entries, zip bombs, JSON only the master reads, ...); those
-problems are marked [strict].
+problems are marked [strict].  --select and --ignore take problem codes or their
+prefixes (zip_ is zip_bomb and zip_path_traversal).
 
-exit codes: 0 every pack passes, 1 any pack fails, 2 usage or I/O error (a missing
-or unreadable file is reported on standard error, and the other packs are still
-validated)
+In a directory, the packs are the files named *.jobpack (or as --include says)
+and the files that start with the job pack magic (0xd5c0), less those matching
+--exclude; a file named on the command line is always validated.  A glob without
+'/' matches file and directory names, one with '/' the path under the directory.
+
+Settings come from [tool.jobpack] in the nearest pyproject.toml (from the current
+directory upwards): strict, format, select, ignore, exit-zero, include, exclude.
+Flags override them.
+
+exit codes: 0 every pack passes (or --exit-zero), 1 any pack fails, 2 usage or I/O
+error (a missing or unreadable file is reported on standard error, and the other
+packs are still validated)
 """
 
 INSPECT_EPILOG = """\
 examples:
   jobpack inspect examples/wordcount-v2.jobpack
-  jobpack inspect --json job.jobpack | jq .jobinfo.pipeline
+  jobpack inspect --format json job.jobpack | jq '.packs[0].jobinfo.pipeline'
 
 Shows the header (version, offsets, section sizes, reserved bytes), the jobdict and
 jobenvs pretty-printed, the job home's entries, the job data size and the effective
 job the master derives (pipeline, inputs, schedule) or why the master rejects the
-pack.  A pack whose JSON is broken is still shown as far as it can be read.
+pack.  A pack whose JSON is broken is still shown as far as it can be read.  The
+json format is validate's document (strict problems), each pack with these details.
 
-exit codes: 0 shown (even if the master rejects the pack), 1 the header is not a
-job pack header, 2 usage or I/O error
+exit codes: 0 shown (even if the master rejects a pack), 1 a header is not a job
+pack header, 2 usage or I/O error
 """
 
 PACK_EPILOG = """\
@@ -110,7 +123,9 @@ Writes into DIR:
   jobhome.zip                 the job home's exact bytes ('pack --home' takes it
                               as it is, for a byte-identical job home)
   jobdata.bin                 the job data's exact bytes
-and prints the 'jobpack pack' command that rebuilds the pack.
+  reserved.bin                header bytes 20-127, only when they are not zero
+and prints the 'jobpack pack' command that rebuilds the pack byte for byte (from
+jobhome.zip; after editing home/, give '--home DIR/home' instead).
 
 exit codes: 0 unpacked, 1 bad header or a job home that cannot be extracted
 safely (the other files are still written), 2 usage or I/O error
@@ -127,6 +142,18 @@ def _pack_version(text: str) -> int:
     return version
 
 
+def _codes(text: str) -> List[str]:
+    codes = [part.strip() for part in text.split(",") if part.strip()]
+    if not codes:
+        raise argparse.ArgumentTypeError("expected problem codes or prefixes, such as zip_")
+    bad = rules.unknown_selectors(codes)
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"no problem code is or starts with {', '.join(map(repr, bad))} "
+            f"(codes: {', '.join(rules.RULES)})")
+    return codes
+
+
 def _build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="jobpack", formatter_class=formatter, epilog=MAIN_EPILOG,
@@ -135,7 +162,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the Python traceback of an error")
     # --debug after the subcommand too; SUPPRESS keeps the main default.
-    common = _Parser(add_help=False)   # a parent of the subcommands: the same class
+    common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -144,19 +171,42 @@ def _build_parser() -> argparse.ArgumentParser:
                        epilog=VALIDATE_EPILOG, help="check packs the way the Disco master does",
                        description="Check job packs the way the Disco master does.")
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="a pack file, a directory (every file in it, recursively) or '-'")
-    p.add_argument("--strict", action="store_true",
+                   help="a pack file, a directory (its packs, recursively) or '-'")
+    # None means "not given": the config file's value, or the default, stands.
+    p.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
                    help="also fail what the master accepts but breaks later or is unsafe")
-    p.add_argument("--format", choices=formats.FORMATS, default="text",
-                   help="text (default), one json document, or github workflow annotations")
+    p.add_argument("--format", choices=formats.FORMATS, default=None,
+                   help="text (default), json, github (workflow annotations), sarif "
+                        "(code scanning) or junit (test reports)")
+    p.add_argument("--select", type=_codes, metavar="CODES",
+                   help="report only these problem codes or code prefixes (comma-separated)")
+    p.add_argument("--ignore", type=_codes, metavar="CODES",
+                   help="never report these problem codes or code prefixes (comma-separated)")
+    p.add_argument("--exit-zero", action=argparse.BooleanOptionalAction, default=None,
+                   help="exit 0 even if packs fail (2 for usage or I/O errors still)")
+    p.add_argument("--include", action="append", metavar="GLOB",
+                   help="in directories, validate files matching GLOB (repeatable; "
+                        "default *.jobpack) besides those that start with the magic")
+    p.add_argument("--exclude", action="append", metavar="GLOB",
+                   help="in directories, skip files and directories matching GLOB "
+                        "(repeatable)")
+    p.add_argument("--config", metavar="FILE",
+                   help="read [tool.jobpack] from this file instead of the nearest "
+                        "pyproject.toml")
+    p.add_argument("--isolated", action="store_true",
+                   help="ignore every configuration file")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="text format: print only the packs that fail, and the summary")
 
     p = sub.add_parser("inspect", parents=[common], formatter_class=formatter,
-                       epilog=INSPECT_EPILOG, help="show what is inside a pack",
-                       description="Show what is inside a job pack.")
-    p.add_argument("path", metavar="PATH", help="a pack file, or '-' for standard input")
-    p.add_argument("--json", action="store_true", help="one JSON document instead of text")
+                       epilog=INSPECT_EPILOG, help="show what is inside packs",
+                       description="Show what is inside job packs.")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a pack file, or '-' for standard input")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default) or json (the same document as validate's)")
+    p.add_argument("--json", action="store_const", const="json", dest="format",
+                   help="the same as --format json")
 
     p = sub.add_parser("pack", parents=[common], formatter_class=formatter,
                        epilog=PACK_EPILOG, help="build a pack",
@@ -177,6 +227,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbatim", action="store_true",
                    help="embed the jobdict and jobenvs files byte for byte instead of "
                         "re-encoding them (to rebuild an unpacked pack exactly)")
+    p.add_argument("--reserved", metavar="FILE",
+                   help="header bytes 20-127 (108 bytes) from FILE instead of zeros, as "
+                        "'unpack' writes them for a pack whose reserved bytes are not zero")
     p.add_argument("--no-worker-check", action="store_true",
                    help="build even if the worker is not a file in the job home "
                         "(for test packs)")
@@ -256,8 +309,8 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         parser.print_help(sys.stderr)
         return ERROR
     try:
-        exit_code: int = _command(args.command).run(args)
-        return exit_code
+        status: int = _command(args.command).run(args)
+        return status
     except CLIError as e:
         if args.debug:
             raise

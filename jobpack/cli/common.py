@@ -1,10 +1,12 @@
 """What every command shares: exit codes, the one-line error, reading inputs."""
 import sys
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
 from .. import _files, errors
-from ..pack import JobPack, PackView
-from ..validate import Problem
+
+if TYPE_CHECKING:  # imported where used: `jobpack --version` needs neither
+    from ..pack import PackView
+    from ..validate import Problem
 
 OK, FAIL, ERROR = 0, 1, 2
 STDIN = "-"
@@ -40,8 +42,9 @@ def _os_reason(e: OSError) -> str:
     return e.strerror or str(e)
 
 
-def _open_view(path: str) -> PackView:
+def _open_view(path: str) -> "PackView":
     """A header-checked view of a pack (a file is mapped when large)."""
+    from ..pack import JobPack, PackView
     try:
         if path == STDIN:
             return PackView.from_buffer(_files.read_stream(sys.stdin.buffer.read))
@@ -54,6 +57,6 @@ def _open_view(path: str) -> PackView:
         raise CLIError(f"{_display(path)}: invalid header: {e}", FAIL) from e
 
 
-def _problem_json(problem: Problem) -> Dict[str, Any]:
+def _problem_json(problem: "Problem") -> Dict[str, Any]:
     return {"code": problem.code, "message": problem.message, "offset": problem.offset,
             "beyond_master": problem.beyond_master}

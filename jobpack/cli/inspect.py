@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, TextIO, Tuple
 from .. import dialect, errors, home
 from ..pack import VERSION1, VERSION2, PackView
 from ..validate import MasterRejection, jobinfo, validate
-from .common import OK, _display, _open_view, _problem_json
+from .common import OK, CLIError, _display, _open_view, _problem_json
 from .escape import inert, json_name, name
 from .pretty import _clip, _dumps, _pairs_object_text, _pretty, _short
 
@@ -233,13 +233,39 @@ def _describe_input(item: Dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    view = _open_view(args.path)
-    doc = _inspect_data(args.path, view)
-    if args.json:
-        # ASCII, DEL escaped too: no control character reaches the terminal.
-        sys.stdout.write(_dumps(doc, indent=2).replace("\x7f", "\\u007f") + "\n")
-    else:
-        text = io.StringIO()
-        _print_inspect(args.path, doc, view, text)
-        sys.stdout.write(inert(text.getvalue(), keep_newlines=True))
-    return OK
+    if list(args.paths).count("-") > 1:
+        raise CLIError("'-' (standard input) can be given only once")
+    document = None
+    if args.format == "json":
+        from .formats.json import JSONDocument
+
+        def dumps(item: Any) -> str:  # ASCII, DEL escaped too: nothing a terminal obeys
+            return _dumps(item, indent=2).replace("\x7f", "\\u007f")
+
+        document = JSONDocument(sys.stdout, "inspect", True, dumps=dumps)
+    status, count, valid = OK, 0, 0
+    errors_seen: List[Tuple[str, str]] = []
+    for path in args.paths:
+        try:
+            view = _open_view(path)
+        except CLIError as e:  # say so, and show the other packs
+            if args.debug:
+                raise
+            print(f"jobpack inspect: {inert(str(e))}", file=sys.stderr)
+            errors_seen.append((path, str(e)))
+            status = max(status, e.code)
+            continue
+        doc = _inspect_data(path, view)
+        count += 1
+        valid += not doc["problems"]
+        if document is not None:
+            document.pack({**json_name("path", path), "valid": not doc["problems"],
+                           "master_accepts": doc["rejection"] is None, **doc})
+        else:
+            text = io.StringIO()
+            _print_inspect(path, doc, view, text)
+            sys.stdout.write(("\n" if count > 1 else "")
+                             + inert(text.getvalue(), keep_newlines=True))
+    if document is not None:
+        document.close(errors_seen, count, valid)
+    return status

@@ -4,7 +4,7 @@ import json
 import os
 import stat
 import sys
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple, Type
 
 from .. import _core, dialect, errors, home
 from ..pack import JobPack
@@ -51,11 +51,25 @@ def _parse_json_file(path: str, what: str, data: bytes) -> Any:
     return value
 
 
-class _VerbatimPack(JobPack):
-    """A JobPack whose jobdict and jobenvs are already bytes, written as they are."""
+def _with_verbatim(pack_class: Type[JobPack]) -> Type[JobPack]:
+    """``pack_class`` whose jobdict and jobenvs are already bytes, written as they are."""
+    class _Verbatim(pack_class):  # type: ignore[valid-type,misc]
+        def _sections(self) -> List[Any]:
+            return [self.jobdict, self.jobenvs, self.jobhome, self.jobdata]
+    return _Verbatim
 
-    def _sections(self) -> List[Any]:
-        return [self.jobdict, self.jobenvs, self.jobhome, self.jobdata]
+
+RESERVED = slice(20, 128)  # the header bytes after the five words
+RESERVED_SIZE = RESERVED.stop - RESERVED.start
+
+
+def _with_reserved(pack_class: Type[JobPack], reserved: bytes) -> Type[JobPack]:
+    """``pack_class``, writing ``reserved`` as header bytes 20-127 instead of zeros."""
+    class _Reserved(pack_class):  # type: ignore[valid-type,misc]
+        def _header_for(self, sections: List[Any]) -> bytes:
+            header: bytes = super()._header_for(sections)
+            return header[:RESERVED.start] + reserved + header[RESERVED.stop:]
+    return _Reserved
 
 
 def _load_home(path: str) -> Tuple[bytes, bool]:
@@ -106,6 +120,13 @@ def run(args: argparse.Namespace) -> int:
     data = b"" if args.data is None else _read_bytes(args.data, "job data")
     zip_bytes, built = _load_home(args.home)
 
+    pack_class: Type[JobPack] = JobPack
+    if args.reserved is not None:
+        reserved = _read_bytes(args.reserved, "reserved bytes")
+        if len(reserved) != RESERVED_SIZE:
+            raise CLIError(f"--reserved {_display(args.reserved)} must hold exactly "
+                           f"{RESERVED_SIZE} bytes (header bytes 20-127), found {len(reserved)}")
+        pack_class = _with_reserved(pack_class, reserved)
     if args.verbatim:
         try:
             jobdict = dialect.loads(dict_bytes)
@@ -114,13 +135,12 @@ def run(args: argparse.Namespace) -> int:
                 raise CLIError(f"cannot check the worker: {e} (--no-worker-check builds "
                                f"the pack anyway)", FAIL) from e
             jobdict = None
-        # The JSON sections as bytes, written as they are (see _VerbatimPack).
-        pack: JobPack = _VerbatimPack(args.pack_version, dict_bytes, envs_bytes,  # type: ignore[arg-type]
-                                      zip_bytes, data)
+        verbatim: Any = _with_verbatim(pack_class)  # its jobdict and jobenvs are bytes
+        pack: JobPack = verbatim(args.pack_version, dict_bytes, envs_bytes, zip_bytes, data)
     else:
         jobdict = _parse_json_file(args.jobdict, "jobdict", dict_bytes)
         jobenvs = _parse_json_file(args.jobenvs or "{}", "jobenvs", envs_bytes)
-        pack = JobPack(args.pack_version, jobdict, jobenvs, zip_bytes, data)
+        pack = pack_class(args.pack_version, jobdict, jobenvs, zip_bytes, data)
     if not args.no_worker_check:
         problem = _worker_problem(jobdict, zip_bytes, args.home)
         if problem is not None:

@@ -1,7 +1,6 @@
 """Decoded JSON values for people: clipped, indented, kept on one line when short."""
 import json
 import re
-import secrets
 from typing import Any, List, Tuple
 
 from .. import dialect
@@ -19,6 +18,7 @@ def _dumps(value: Any, **options: Any) -> str:
     converted to int, which is quadratic in the digits (16 integers of
     100,000 digits took 29 s to print)."""
     texts: List[str] = []
+    import secrets  # costly to import (hashlib): only when printing huge ints
     nonce = secrets.token_hex(8)  # so no string in a pack can pose as a placeholder
 
     def default(item: Any) -> Any:

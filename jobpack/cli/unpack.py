@@ -10,7 +10,7 @@ from typing import Any, Optional
 from .. import _files, dialect, errors, home
 from .common import FAIL, OK, CLIError, _display, _open_view, _os_reason
 from .escape import inert, name
-from .pack import _reject_constant, _worker_problem
+from .pack import RESERVED, _reject_constant, _worker_problem
 from .pretty import _pretty
 
 
@@ -101,7 +101,6 @@ def _unpack(args: argparse.Namespace, view: Any, out: str, dir_fd: int) -> int:
     _write_file(dir_fd, out, "jobhome.zip", view.jobhome)
 
     home_dir = os.path.join(out, "home")
-    home_arg = home_dir
     status = OK
     try:
         names = home.extract(view.jobhome, home_dir, max_total_size=args.max_home_size,
@@ -109,7 +108,6 @@ def _unpack(args: argparse.Namespace, view: Any, out: str, dir_fd: int) -> int:
         home_note = f"home/ ({len(names)} entries)"
     except errors.ZipError as e:
         status = FAIL
-        home_arg = os.path.join(out, "jobhome.zip")
         home_note = "jobhome.zip only (home/ not extracted)"
         print(f"jobpack unpack: {name(_display(args.path))}: the job home was not "
               f"extracted: {inert(str(e))}", file=sys.stderr)
@@ -127,7 +125,11 @@ def _unpack(args: argparse.Namespace, view: Any, out: str, dir_fd: int) -> int:
     cmd = ["jobpack", "pack", "--version", str(view.version),
            "--jobdict", os.path.join(out, "jobdict.json"),
            "--jobenvs", os.path.join(out, "jobenvs.json"),
-           "--home", home_arg, "--data", os.path.join(out, "jobdata.bin")]
+           "--home", os.path.join(out, "jobhome.zip"),  # the exact bytes, not home/ rezipped
+           "--data", os.path.join(out, "jobdata.bin")]
+    if view.header.reserved_nonzero is not None:  # pack writes zeros unless told
+        _write_file(dir_fd, out, "reserved.bin", view.buffer[RESERVED])
+        cmd += ["--reserved", os.path.join(out, "reserved.bin")]
     if verbatim:
         cmd.append("--verbatim")
     if not worker_ok:

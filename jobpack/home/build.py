@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import stat
-import zipfile
 from typing import List, Tuple, Union
 
 from jobpack.errors import ZipError
@@ -62,7 +60,7 @@ def _walk(root: str) -> List[Tuple[str, bool, int, str]]:
 
 
 def build(directory: Union[str, "os.PathLike[str]"], *,
-          compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+          compression: int = 8) -> bytes:
     """A deterministic job home from ``directory``.
 
     Entries are sorted by POSIX relative path, stamped 1980-01-01 00:00:00 and
@@ -73,6 +71,8 @@ def build(directory: Union[str, "os.PathLike[str]"], *,
     point to a directory are refused, as are special files: the master's
     unzip must never see a link.
     """
+    import shutil  # here, not at import time: zipfile costs a fifth of a Python start-up
+    import zipfile
     root = os.fspath(directory)
     if not os.path.isdir(root):
         raise ZipError(f"cannot build job home: {root!r} is not a directory")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import zipfile
 import zlib
 from typing import Iterator, List, Optional, Tuple, Union
 
@@ -19,6 +18,8 @@ from jobpack._native import ffi
 from jobpack.errors import ZipError
 
 from .scan import BOMB_RATIO, BytesLike, ZipEntry, ZipScan, _entries, expands_too_much
+
+_STORED, _DEFLATED = 0, 8  # zipfile.ZIP_STORED, ZIP_DEFLATED (zipfile is costly to import)
 
 __all__ = ["MAX_ENTRIES", "MAX_NAME_BYTES", "MAX_DEPTH", "MAX_COMPONENT_BYTES", "extract"]
 
@@ -74,7 +75,7 @@ def _check_all(zip_len: int, items: List[ZipEntry], summary: ZipScan,
                 raise ZipError(f"entry {e.name[:60]!r}... has a path component longer than "
                                f"{MAX_COMPONENT_BYTES} bytes", where)
         if not e.is_dir:
-            if e.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            if e.method not in (_STORED, _DEFLATED):
                 raise ZipError(f"entry {e.name!r} uses compression method {e.method}; "
                                "only stored (0) and deflated (8) are supported", where)
             if not parts:
@@ -125,7 +126,7 @@ def _inflate(entry: ZipEntry, data: memoryview) -> Iterator[Union[bytes, memoryv
                            entry.header_offset)
         crc = zlib.crc32(chunk, crc)
 
-    if entry.method == zipfile.ZIP_STORED:
+    if entry.method == _STORED:
         for pos in range(0, len(data), _CHUNK):
             chunk = data[pos:pos + _CHUNK]
             check(chunk)

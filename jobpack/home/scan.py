@@ -8,10 +8,11 @@ header against the buffer, without copying: ``scan`` is the fast full check,
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+import threading
 from typing import TYPE_CHECKING, List, Optional, Tuple, Union
 
 from jobpack._native import ffi, lib
+from jobpack._record import record
 
 if TYPE_CHECKING:
     from jobpack._native import CData
@@ -47,7 +48,7 @@ _UNIX_HOST = 3
 BytesLike = Union[bytes, bytearray, memoryview]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ZipEntry:
     """One central directory entry, as the C core read it."""
 
@@ -94,7 +95,7 @@ class ZipEntry:
         return bool(self.flags & UNSAFE)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ZipScan:
     """Summary of a whole archive, from one C call."""
 
@@ -138,17 +139,39 @@ def _scan(buf: CData, length: int, array: CData, capacity: int) -> CData:
     return info
 
 
+class _Scratch(threading.local):
+    """Per-thread C structs, reused: allocating them costs more than scanning
+    a small home.  The entry array lets a small home be scanned and searched
+    for the worker with one pass over its directory."""
+
+    def __init__(self) -> None:
+        self.info = ffi.new("jp_zip_info *")
+        self.array = ffi.new("jp_zip_entry[]", _SCRATCH_ENTRIES)
+
+
+_SCRATCH_ENTRIES = 1024  # 72 KiB per thread
+_scratch = _Scratch()
+
+# jp_zip_info read with one struct.unpack of its bytes: several times cheaper
+# than one cffi attribute read per field.
+_INFO_LAYOUT = struct.Struct("=6QI4xq")
+if (_INFO_LAYOUT.size != ffi.sizeof("jp_zip_info")
+        or ffi.offsetof("jp_zip_info", "first_flagged") != _INFO_LAYOUT.size - 8
+        or ffi.offsetof("jp_zip_info", "flags_union") != 48):  # pragma: no cover
+    raise ImportError("jp_zip_info layout changed; update _INFO_LAYOUT in jobpack/home/scan.py")
+
+
 def _to_scan(info: CData) -> ZipScan:
-    first = int(info.first_flagged)
-    return ZipScan(
-        entries=int(info.entry_count),
-        total_uncompressed=int(info.total_uncompressed),
-        total_compressed=int(info.total_compressed),
-        flags_union=int(info.flags_union),
-        first_flagged=None if first < 0 else first,
-        cd_offset=int(info.cd_offset),
-        cd_size=int(info.cd_size),
-    )
+    (count, cd_offset, cd_size, total_uncompressed, total_compressed, _, flags_union,
+     first) = _INFO_LAYOUT.unpack(ffi.buffer(info))
+    summary = object.__new__(ZipScan)
+    # Frozen dataclass __init__ costs a setattr per field (see _entries).
+    object.__setattr__(summary, "__dict__", {
+        "entries": count, "total_uncompressed": total_uncompressed,
+        "total_compressed": total_compressed, "flags_union": flags_union,
+        "first_flagged": None if first < 0 else first,
+        "cd_offset": cd_offset, "cd_size": cd_size})
+    return summary
 
 
 def scan(zip_bytes: BytesLike) -> ZipScan:
@@ -157,8 +180,49 @@ def scan(zip_bytes: BytesLike) -> ZipScan:
     One C call over the caller's buffer (zero copy, so a memoryview of an
     mmap works); raises ZipError when any offset or size is out of bounds.
     """
-    with ffi.from_buffer("uint8_t[]", zip_bytes) as buf:
-        return _to_scan(_scan(buf, len(buf), ffi.NULL, 0))
+    info = _scratch.info
+    if type(zip_bytes) is bytes:  # passed to C as it is
+        length = len(zip_bytes)
+        status = lib.jp_zip_scan(zip_bytes, length, ffi.NULL, 0, info)
+    else:
+        with ffi.from_buffer("uint8_t[]", zip_bytes) as buf:
+            length = len(buf)
+            status = lib.jp_zip_scan(buf, length, ffi.NULL, 0, info)
+    if status != lib.JP_OK:
+        raise _status_error(status, info, length)
+    return _to_scan(info)
+
+
+def scan_and_contains(zip_bytes: BytesLike, name: str) -> Tuple[ZipScan, bool]:
+    """``(scan(zip_bytes), contains(zip_bytes, name))``, with one pass over
+    the central directory for homes of up to 1024 entries."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return scan(zip_bytes), False  # see contains()
+    if type(zip_bytes) is bytes:  # passed to C as it is
+        found = _scan_and_find(zip_bytes, len(zip_bytes), raw)
+    else:
+        with ffi.from_buffer("uint8_t[]", zip_bytes) as buf:
+            found = _scan_and_find(buf, len(buf), raw)
+    if found is None:  # more entries than the scratch array holds
+        return scan(zip_bytes), contains(zip_bytes, name)
+    summary, index, gp_flags = found
+    if index >= 0 and _decode_name(raw, gp_flags) == name:
+        return summary, True
+    return summary, contains(zip_bytes, name)  # other spellings (cp437): the full rule
+
+
+def _scan_and_find(buf: Union[bytes, CData], length: int, raw: bytes) -> Optional[Tuple[ZipScan, int, int]]:
+    info, array = _scratch.info, _scratch.array
+    status = lib.jp_zip_scan(buf, length, array, _SCRATCH_ENTRIES, info)
+    if status == lib.JP_ERR_BUFFER_TOO_SMALL:
+        return None
+    if status != lib.JP_OK:
+        raise _status_error(status, info, length)
+    summary = _to_scan(info)
+    index = lib.jp_zip_find(buf, length, array, summary.entries, raw, len(raw))
+    return summary, index, (int(array[index].gp_flags) if index >= 0 else 0)
 
 
 def _read_array(buf: CData, length: int) -> Tuple[CData, CData, int]:

@@ -5,11 +5,26 @@ A format is a module in this package named as ``--format`` spells it, whose
 to FORMATS.  A format's module is imported only when it is chosen.
 """
 import importlib
-from typing import Callable, List, TextIO, Tuple, Type
+from dataclasses import dataclass
+from typing import Callable, List, Optional, TextIO, Tuple, Type
 
 from ...validate import Problem
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "sarif", "junit")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One pack's result, as every format gets it."""
+
+    path: str                # as given ('-' is standard input)
+    problems: List[Problem]  # those --select/--ignore keep, in validate's order
+    master_accepts: bool     # whatever --select/--ignore keep
+    size: Optional[int] = None  # the pack's length in bytes, when known
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
 
 
 class Reporter:
@@ -26,24 +41,27 @@ class Reporter:
         self.before_write()
         self.out.write(text)
 
-    def verdict(self, path: str, problems: List[Problem]) -> None:
+    def verdict(self, verdict: Verdict) -> None:
         self.count += 1
-        self.valid += not problems
-        self.show(path, problems)
+        self.valid += verdict.valid
+        self.show(verdict)
 
-    def show(self, path: str, problems: List[Problem]) -> None:
+    def show(self, verdict: Verdict) -> None:
         """Write one pack's verdict; no problems means the pack passes."""
         raise NotImplementedError
 
     def finish(self, io_errors: List[Tuple[str, str]]) -> None:
         """The summary line; ``io_errors`` are (path, reason) for unreadable files."""
+        self._write(f"jobpack: {self.summary(io_errors)}\n")
+
+    def summary(self, io_errors: List[Tuple[str, str]]) -> str:
         invalid = self.count - self.valid
         parts = [f"{self.count} pack{'s' if self.count != 1 else ''}",
                  f"{self.valid} valid", f"{invalid} invalid"]
         if io_errors:
             parts.append(f"{len(io_errors)} unreadable")
         mode = " (strict)" if self.strict else ""
-        self._write(f"jobpack: {', '.join(parts)}{mode}\n")
+        return f"{', '.join(parts)}{mode}"
 
 
 def reporter(name: str, strict: bool, quiet: bool, out: TextIO,

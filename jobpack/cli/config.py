@@ -1,0 +1,131 @@
+"""``[tool.jobpack]`` in pyproject.toml: validate's settings, overridden by flags.
+
+The file is the first pyproject.toml with a ``[tool.jobpack]`` table found
+from the current directory upwards (as ruff finds ``[tool.ruff]``), or the
+one ``--config`` names.  TOML is read with ``tomllib`` (Python 3.11+), else
+``tomli`` if installed, else the small reader in ``toml_subset``.
+"""
+import importlib
+import os
+from typing import Any, Dict, Optional, Tuple
+
+from . import formats
+from .common import CLIError, _display, _os_reason
+from .rules import unknown_selectors
+
+# key in [tool.jobpack] -> (argparse dest, expected type)
+KEYS: Dict[str, Tuple[str, type]] = {
+    "strict": ("strict", bool),
+    "exit-zero": ("exit_zero", bool),
+    "format": ("format", str),
+    "select": ("select", list),
+    "ignore": ("ignore", list),
+    "include": ("include", list),
+    "exclude": ("exclude", list),
+}
+
+DEFAULTS: Dict[str, Any] = {"strict": False, "exit_zero": False, "format": "text",
+                            "select": None, "ignore": [], "include": None, "exclude": []}
+
+
+def find(start: str) -> Optional[str]:
+    """The nearest pyproject.toml with a [tool.jobpack] table, from ``start`` up."""
+    here = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(candidate) and _table(candidate) is not None:
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _table(path: str) -> Optional[Dict[str, Any]]:
+    """The [tool.jobpack] table of a pyproject.toml, None if it has none."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise CLIError(f"cannot read {_display(path)}: {_os_reason(e)}") from e
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CLIError(f"{_display(path)} is not UTF-8 (byte {e.start})") from e
+    if "jobpack" not in text:  # most pyproject.toml files: skip parsing
+        return None
+    try:
+        document = _parse(text)
+    except ValueError as e:
+        raise CLIError(f"{_display(path)}: invalid TOML: {e}") from e
+    if document is None:
+        return None
+    table = document.get("tool", {}).get("jobpack") if isinstance(document, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise CLIError(f"{_display(path)}: tool.jobpack must be a table")
+    return table
+
+
+def _parse(text: str) -> Optional[Dict[str, Any]]:
+    """The document (only as far as tool.jobpack, for the subset reader)."""
+    toml: Any
+    try:
+        import tomllib as toml  # Python 3.11+
+    except ImportError:
+        try:
+            toml = importlib.import_module("tomli")
+        except ImportError:
+            from .toml_subset import read_table
+            table = read_table(text)
+            return None if table is None else {"tool": {"jobpack": table}}
+    document: Dict[str, Any] = toml.loads(text)
+    return document
+
+
+def load(path: str) -> Dict[str, Any]:
+    """Settings from a pyproject.toml's [tool.jobpack], by argparse dest; checked."""
+    table = _table(path)
+    if table is None:
+        raise CLIError(f"{_display(path)} has no [tool.jobpack] table")
+    settings: Dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in KEYS:
+            raise CLIError(f"{_display(path)}: unknown setting {key!r} in [tool.jobpack] "
+                           f"(known: {', '.join(KEYS)})")
+        dest, kind = KEYS[key]
+        if kind is list:
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise CLIError(f"{_display(path)}: [tool.jobpack] {key} must be a list of "
+                               f"strings, such as [\"zip_\"]")
+        elif not isinstance(value, kind):
+            raise CLIError(f"{_display(path)}: [tool.jobpack] {key} must be a "
+                           f"{'boolean' if kind is bool else 'string'}")
+        settings[dest] = list(value) if kind is list else value
+    if "format" in settings and settings["format"] not in formats.FORMATS:
+        raise CLIError(f"{_display(path)}: [tool.jobpack] format must be one of "
+                       f"{', '.join(formats.FORMATS)}, found {settings['format']!r}")
+    for dest in ("select", "ignore"):
+        bad = unknown_selectors(settings.get(dest, []))
+        if bad:
+            raise CLIError(f"{_display(path)}: [tool.jobpack] {dest}: no problem code is or "
+                           f"starts with {', '.join(map(repr, bad))}")
+    return settings
+
+
+def resolve(args: Any) -> Dict[str, Any]:
+    """validate's settings by argparse dest: defaults, then the config file,
+    then the flags given."""
+    path: Optional[str] = None
+    if args.config is not None:
+        path = args.config
+    elif not args.isolated:
+        path = find(os.getcwd())
+    settings = dict(DEFAULTS)
+    if path is not None:
+        settings.update(load(path))
+    for dest in DEFAULTS:
+        flag = getattr(args, dest, None)
+        if flag is not None:
+            settings[dest] = flag
+    return settings
+

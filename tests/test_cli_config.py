@@ -1,0 +1,247 @@
+"""Choosing problems and files: --select/--ignore/--exit-zero, [tool.jobpack]
+in pyproject.toml (and the TOML reader for Pythons without tomllib), and
+which files a directory walk validates."""
+import json
+import shutil
+import sys
+
+import pytest
+
+from jobpack.cli import config, toml_subset
+from jobpack.cli.common import CLIError
+
+from test_cli import CLASSIC, INVALID, WORDCOUNT, EXAMPLES, jobdict_v2, run, zip_with
+from jobpack import JobPack
+
+
+@pytest.fixture
+def traversal(tmp_path):
+    path = tmp_path / "traversal.jobpack"
+    home = zip_with({"worker.py": "print(1)\n", "../escape.sh": "echo gotcha\n"})
+    JobPack(2, jobdict_v2(), {}, home, b"").dump(str(path))
+    return path
+
+
+def codes(proc):
+    doc = json.loads(proc.out)
+    return {p["path"]: [x["code"] for x in p["problems"]] for p in doc["packs"]}
+
+
+# -- --select / --ignore / --exit-zero ------------------------------------------------
+
+def test_select_and_ignore_by_code_and_prefix(traversal):
+    both = ["--isolated", "--format", "json", "--strict", INVALID, traversal]
+    assert codes(run("validate", *both)) == {
+        str(INVALID): ["invalid_prefix", "prefix_not_portable"],
+        str(traversal): ["zip_path_traversal"]}
+    proc = run("validate", "--select", "zip_", *both)  # a prefix
+    assert codes(proc) == {str(INVALID): [], str(traversal): ["zip_path_traversal"]}
+    assert proc.returncode == 1
+    proc = run("validate", "--ignore", "zip_path_traversal,invalid_prefix", *both)
+    assert codes(proc) == {str(INVALID): ["prefix_not_portable"], str(traversal): []}
+    proc = run("validate", "--ignore", "invalid_prefix,prefix_", *both)
+    assert codes(proc) == {str(INVALID): [], str(traversal): ["zip_path_traversal"]}
+    # master_accepts is the master's verdict, whatever is selected
+    doc = json.loads(proc.out)
+    assert [p["master_accepts"] for p in doc["packs"]] == [False, True]
+    assert [p["valid"] for p in doc["packs"]] == [True, False]
+    # select and ignore together: ignore wins
+    proc = run("validate", "--select", "zip_,invalid", "--ignore", "zip_bomb,zip_path", *both)
+    assert codes(proc) == {str(INVALID): ["invalid_prefix"], str(traversal): []}
+    # without --strict the one master problem can be ignored: the pack passes
+    proc = run("validate", "--isolated", "--ignore", "invalid_prefix", INVALID)
+    assert proc.returncode == 0 and proc.out == f"{INVALID}: ok\n"
+
+
+def test_select_missing_key_matches_each_key(tmp_path):
+    pack = tmp_path / "nokey.jobpack"
+    jobdict = jobdict_v2()
+    del jobdict["owner"]
+    JobPack(2, jobdict, {}, zip_with({"worker.py": ""}), b"").dump(str(pack))
+    assert codes(run("validate", "--isolated", "--format", "json", "--select", "missing_key",
+                     pack)) == {str(pack): ["missing_key:owner"]}
+    assert codes(run("validate", "--isolated", "--format", "json", "--ignore",
+                     "missing_key:owner", pack)) == {str(pack): []}
+
+
+def test_unknown_code_is_a_usage_error():
+    proc = run("validate", "--select", "zip_,no_such_code", WORDCOUNT)
+    assert proc.returncode == 2 and proc.err.count("\n") == 1
+    assert "no problem code is or starts with 'no_such_code'" in proc.err
+    proc = run("validate", "--ignore", " , ", WORDCOUNT)
+    assert proc.returncode == 2 and "expected problem codes or prefixes" in proc.err
+
+
+def test_exit_zero_reports_but_passes():
+    proc = run("validate", "--isolated", "--exit-zero", INVALID, WORDCOUNT)
+    assert proc.returncode == 0 and f"{INVALID}: INVALID" in proc.out
+    proc = run("validate", "--isolated", "--exit-zero", INVALID, "no-such.jobpack")
+    assert proc.returncode == 2  # I/O errors still count
+
+
+# -- [tool.jobpack] ------------------------------------------------------------------
+
+PYPROJECT = """\
+[project]
+name = "demo"   # [tool.jobpack] in a comment is not a table
+
+[tool.jobpack]
+strict = true
+ignore = [
+    "prefix_not_portable",  # our prefixes are checked elsewhere
+    "zip_bomb",
+]
+format = "json"
+
+[tool.other]
+strict = "not ours"
+"""
+
+
+@pytest.fixture
+def project(tmp_path, traversal):
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    sub = tmp_path / "ci" / "deeper"
+    sub.mkdir(parents=True)
+    shutil.copy(INVALID, sub / "bad.jobpack")
+    return tmp_path, sub
+
+
+def test_config_found_from_cwd_upwards_and_flags_override(project, traversal):
+    root, sub = project
+    proc = run("validate", "bad.jobpack", traversal, cwd=sub)
+    doc = json.loads(proc.out)  # format from the config
+    assert doc["strict"] is True
+    assert codes(proc) == {"bad.jobpack": ["invalid_prefix"],
+                           str(traversal): ["zip_path_traversal"]}
+    proc = run("validate", "--no-strict", "--format", "text", "bad.jobpack", traversal, cwd=sub)
+    assert proc.returncode == 1
+    assert proc.out.splitlines()[:3] == [
+        "bad.jobpack: INVALID",
+        "  invalid_prefix: prefix must contain neither '/' nor '.', found 'a/b'",
+        f"{traversal}: ok"]
+    proc = run("validate", "--ignore", "invalid_prefix", "bad.jobpack", cwd=sub)
+    assert codes(proc) == {"bad.jobpack": ["prefix_not_portable"]}  # the flag replaces the list
+    proc = run("validate", "--isolated", "bad.jobpack", cwd=sub)
+    assert proc.out.startswith("bad.jobpack: INVALID\n")  # no config: text, not strict
+    proc = run("validate", "--config", root / "pyproject.toml", sub / "bad.jobpack", cwd="/")
+    assert json.loads(proc.out)["strict"] is True
+
+
+def test_config_exit_zero_include_exclude(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.jobpack]\n"exit-zero" = true\ninclude = ["*.pack"]\nexclude = ["old"]\n')
+    (tmp_path / "old").mkdir()
+    shutil.copy(INVALID, tmp_path / "a.pack")
+    shutil.copy(INVALID, tmp_path / "old" / "b.pack")
+    (tmp_path / "c.jobpack").write_bytes(b"not a pack")  # not included any more
+    proc = run("validate", ".", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.out == "./a.pack: INVALID\n  invalid_prefix: " \
+        "prefix must contain neither '/' nor '.', found 'a/b'\n"
+
+
+@pytest.mark.parametrize("body, message", [
+    ("[tool.jobpack]\nstrict = 1\n", "strict must be a boolean"),
+    ("[tool.jobpack]\nselect = \"zip_\"\n", "select must be a list of strings"),
+    ("[tool.jobpack]\nignore = [\"nonsense\"]\n", "no problem code is or starts with 'nonsense'"),
+    ("[tool.jobpack]\nformat = \"xml\"\n", "format must be one of text, json, github"),
+    ("[tool.jobpack]\nstirct = true\n", "unknown setting 'stirct'"),
+    ("[tool.jobpack]\nstrict = tru\n", "invalid TOML"),
+])
+def test_bad_config_is_one_clear_line(tmp_path, body, message):
+    (tmp_path / "pyproject.toml").write_text(body)
+    proc = run("validate", WORDCOUNT, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.err.count("\n") == 1, proc.err
+    assert message in proc.err and "pyproject.toml" in proc.err
+
+
+def test_a_pyproject_without_the_table_is_skipped(tmp_path, project):
+    root, sub = project
+    (sub / "pyproject.toml").write_text("[project]\nname = 'inner'\n")
+    assert config.find(str(sub)) == str(root / "pyproject.toml")
+    assert config.find(str(root.parent)) is None or config.find(str(root.parent)) != str(
+        root / "pyproject.toml")
+
+
+# -- the TOML reader for Pythons without tomllib ---------------------------------------
+
+SUBSET_DOCUMENTS = [
+    PYPROJECT,
+    "[tool.jobpack]\n",
+    "[ tool . jobpack ]  # spaced\nselect=['zip_',\"invalid\\u005fprefix\",]\n",
+    "[tool.jobpack]\nformat = 'sarif'\n'exit-zero' = false\nexclude = []\n",
+    '[tool.jobpack]\ninclude = ["a\\\\b", "t\\tab", "q\\"uote"]\n[[tool.other]]\nx = 1\n',
+    "[project]\nname = 'x'\n",
+]
+
+
+@pytest.mark.parametrize("document", SUBSET_DOCUMENTS)
+def test_toml_subset_reads_what_tomllib_reads(document):
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    expected = tomllib.loads(document).get("tool", {}).get("jobpack")
+    assert toml_subset.read_table(document) == expected
+
+
+@pytest.mark.parametrize("document, where", [
+    ("[tool.jobpack]\nstrict = 1\n", "line 2: values may be only"),
+    ("[tool.jobpack]\nselect = [1]\n", "line 2: arrays may hold only strings"),
+    ("[tool.jobpack]\nselect = ['a'\n", "an array is not closed"),
+    ('[tool.jobpack]\nformat = "json\n', "a string is not closed"),
+    ("[tool.jobpack]\nformat = 'json' x\n", "unexpected 'x'"),
+    ("[tool.jobpack]\n[tool.jobpack]\n", "appears twice"),
+    ("[tool.jobpack.more]\n", "has no sub-tables"),
+    ('[tool.jobpack]\nformat = """json"""\n', "multi-line strings"),
+])
+def test_toml_subset_refuses_what_it_does_not_read(document, where):
+    with pytest.raises(toml_subset.TOMLSubsetError, match="pip install tomli") as e:
+        toml_subset.read_table(document)
+    assert where in str(e.value)
+
+
+def test_config_uses_the_subset_reader_without_tomllib_and_tomli(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # import fails, as on 3.9/3.10
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    assert config.load(str(tmp_path / "pyproject.toml")) == {
+        "strict": True, "ignore": ["prefix_not_portable", "zip_bomb"], "format": "json"}
+    (tmp_path / "pyproject.toml").write_text("[tool.jobpack]\nstrict = 1\n")
+    with pytest.raises(CLIError, match="line 2: .*pip install tomli"):
+        config.load(str(tmp_path / "pyproject.toml"))
+
+
+# -- which files a directory walk validates ---------------------------------------------
+
+def test_walk_takes_jobpack_names_and_the_magic_only(tmp_path):
+    root = tmp_path / "tree"
+    (root / "sub").mkdir(parents=True)
+    (root / "build" / "x").mkdir(parents=True)
+    shutil.copy(WORDCOUNT, root / "a.jobpack")
+    shutil.copy(CLASSIC, root / "sub" / "renamed.bin")  # found by its magic
+    (root / "sub" / "notes.txt").write_text("not a pack\n")
+    (root / "sub" / "broken.jobpack").write_bytes(b"{}")  # named as a pack: validated
+    shutil.copy(INVALID, root / "build" / "x" / "old.jobpack")
+    (root / "empty").mkdir()
+
+    def found(*args):
+        proc = run("validate", "--isolated", "--format", "json", *args, root)
+        return sorted(p["path"][len(str(root)) + 1:] for p in json.loads(proc.out)["packs"])
+
+    assert found() == ["a.jobpack", "build/x/old.jobpack", "sub/broken.jobpack",
+                       "sub/renamed.bin"]
+    assert found("--exclude", "build") == ["a.jobpack", "sub/broken.jobpack", "sub/renamed.bin"]
+    assert found("--exclude", "sub/*.jobpack", "--exclude", "build/x") == [
+        "a.jobpack", "sub/renamed.bin"]
+    assert found("--include", "*.txt") == ["a.jobpack", "build/x/old.jobpack",
+                                           "sub/notes.txt", "sub/renamed.bin"]
+    # A file named on the command line is always validated.
+    proc = run("validate", "--isolated", "--exclude", "*.txt", root / "sub" / "notes.txt")
+    assert proc.returncode == 1 and "notes.txt: INVALID" in proc.out
+    proc = run("validate", "--isolated", root / "empty")
+    assert proc.returncode == 2 and "no job packs in this directory" in proc.err
+
+
+def test_examples_folder_validates_its_packs_only():
+    proc = run("validate", "--isolated", "--format", "json", EXAMPLES)
+    paths = sorted(p["path"] for p in json.loads(proc.out)["packs"])
+    assert [p.rsplit("/", 1)[1] for p in paths] == [
+        "classic-v1.jobpack", "invalid-prefix.jobpack", "wordcount-v2.jobpack"]

@@ -3,9 +3,10 @@
 
 The property, for any input that ``JobPack.loads`` accepts:
 
-1. ``pack.dumps()`` works (nothing documents an EncodeError for a loaded
-   pack) and writes each JSON section as ``json.dumps`` does (Disco's
-   bytes), at any depth.  An open, reported bug that a long run would keep
+1. ``pack.dumps()`` works (the one documented EncodeError for a loaded
+   pack: NaN or Infinity, which Disco writes and loads() reads but the
+   master cannot) and writes each JSON section as ``json.dumps`` does
+   (Disco's bytes), at any depth.  An open, reported bug that a long run would keep
    tripping on goes in KNOWN_ISSUES (with a strict xfail test in
    tests/test_fuzz_regressions.py) so the fuzzer keeps looking for others;
 2. ``JobPack.loads(pack.dumps()) == pack`` (same version, equal JSON values,
@@ -25,13 +26,14 @@ dialect produces; they are expected to round-trip by 2.
     python fuzz/fuzz_roundtrip.py --replay fuzz/corpus/pack
 """
 import json
+import math
 import sys
 
 import _harness
 
 _harness.import_instrumented()
 
-from jobpack import JobPack, JobPackError  # noqa: E402
+from jobpack import EncodeError, JobPack, JobPackError  # noqa: E402
 from jobpack.validate import validate  # noqa: E402
 
 # Open bugs, reported to the lead: name -> (pack, exception) -> bool, which
@@ -76,6 +78,12 @@ def _has_unescapable(pack) -> bool:
                for section in (pack.jobdict, pack.jobenvs) for v in _walk(section))
 
 
+def _has_non_finite(pack) -> bool:
+    """NaN or +-Infinity: loads() reads them, dumps() refuses them."""
+    return any(isinstance(v, float) and not math.isfinite(v)
+               for section in (pack.jobdict, pack.jobenvs) for v in _walk(section))
+
+
 def test_one_input(data: bytes) -> None:
     try:
         pack = JobPack.loads(data)
@@ -83,6 +91,12 @@ def test_one_input(data: bytes) -> None:
         return
     try:
         out = pack.dumps()
+    except EncodeError as exc:
+        if _has_non_finite(pack) and "NaN and Infinity" in str(exc):
+            return
+        if any(known(pack, exc) for known in KNOWN_ISSUES.values()):
+            return
+        raise
     except JobPackError as exc:
         if any(known(pack, exc) for known in KNOWN_ISSUES.values()):
             return

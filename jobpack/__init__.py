@@ -21,7 +21,8 @@ __all__ = [
     "JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THRESHOLD",
     "JobPackError", "HeaderError", "BadMagicError", "UnsupportedVersionError",
     "BadOffsetsError", "TruncatedError", "DecodeError", "JSONDecodeError", "EncodeError",
-    "PackTooLargeError", "ZipError", "MasterRejection", "Problem", "validate", "jobinfo",
+    "EncodeTypeError", "HeaderFieldError", "PackTooLargeError", "ZipError", "MasterRejection",
+    "Problem", "validate", "jobinfo",
 ]
 
 # name -> the submodule that defines it
@@ -29,14 +30,15 @@ _WHERE = dict.fromkeys(("JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THR
 _WHERE.update(dict.fromkeys(("MasterRejection", "Problem", "validate", "jobinfo"), "validate"))
 _WHERE.update(dict.fromkeys(("JobPackError", "HeaderError", "BadMagicError",
                              "UnsupportedVersionError", "BadOffsetsError", "TruncatedError",
-                             "DecodeError", "JSONDecodeError", "EncodeError",
-                             "PackTooLargeError", "ZipError"), "errors"))
+                             "DecodeError", "JSONDecodeError", "EncodeError", "EncodeTypeError",
+                             "HeaderFieldError", "PackTooLargeError", "ZipError"), "errors"))
 
 if TYPE_CHECKING:
     from typing import Any
 
-    from .errors import (BadMagicError, BadOffsetsError, DecodeError, EncodeError, HeaderError,
-                         JobPackError, JSONDecodeError, PackTooLargeError, TruncatedError,
+    from .errors import (BadMagicError, BadOffsetsError, DecodeError, EncodeError,
+                         EncodeTypeError, HeaderError, HeaderFieldError, JobPackError,
+                         JSONDecodeError, PackTooLargeError, TruncatedError,
                          UnsupportedVersionError, ZipError)
     from .pack import MMAP_THRESHOLD, VERSION1, VERSION2, JobPack, PackView
     from .validate import MasterRejection, Problem, jobinfo, validate

@@ -2,10 +2,15 @@
 to exceptions.  Private: the public modules build on these."""
 import struct
 import threading
-from typing import Any, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import errors
 from ._native import ffi, lib
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+    from ._native import CData, _CBuffer
 
 HEADER_SIZE = 128
 DIALECT_ONLY = lib.JP_JSON_DIALECT_ONLY
@@ -41,7 +46,7 @@ class _Scratch(threading.local):
     them each time costs more than the C work on a small pack.  Per thread
     because cffi releases the GIL during C calls."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.header = ffi.new("jp_header *")
         self.results = ffi.new("jp_json_result[2]")
         self.header_bytes = ffi.new("uint8_t[128]")
@@ -115,14 +120,14 @@ if (_HEADER_LAYOUT.size, _RESULT_LAYOUT.size) != (ffi.sizeof("jp_header"),
                       "struct layouts in jobpack/_core.py")
 
 
-def _header_from(raw, status: int) -> Header:
+def _header_from(raw: "_CBuffer", status: int) -> Header:
     (_, magic, version, d, e, h, a, length, error_offset,
      reserved) = _HEADER_LAYOUT.unpack(raw)
     return _new_header(Header, (magic, version, (d, e, h, a), length,
                                 None if reserved < 0 else reserved, status, error_offset))
 
 
-def _as_c_buffer(buf):
+def _as_c_buffer(buf: "Buffer") -> "Union[bytes, CData]":
     # bytes go to C as they are; other buffers through from_buffer, but a
     # strided one (memoryview(data)[::2]) has no flat bytes to lend: a copy.
     if type(buf) is bytes:
@@ -132,7 +137,7 @@ def _as_c_buffer(buf):
     return ffi.from_buffer(buf)
 
 
-def decode_header(buf, pack_len: Optional[int] = None) -> Header:
+def decode_header(buf: "Buffer", pack_len: Optional[int] = None) -> Header:
     """Decode and check a header (never raises for a bad one: see .ok)."""
     # _header_from and (for bytes) _as_c_buffer inlined: on a valid pack this
     # call is most of validate()'s cost beyond the JSON itself.
@@ -159,7 +164,7 @@ def layout(version: int, dict_len: int, envs_len: int, home_len: int, data_len: 
     return scratch.header_view[:]
 
 
-def write_header(magic_word: int, offsets) -> bytes:
+def write_header(magic_word: int, offsets: Sequence[int]) -> bytes:
     header = ffi.new("uint8_t[128]")
     lib.jp_header_write(magic_word, offsets, header)
     return ffi.buffer(header)[:]
@@ -192,11 +197,11 @@ class JSONScan(NamedTuple):
     def dialect_features(self) -> int:
         return self.features & DIALECT_ONLY
 
-    def feature_names(self):
+    def feature_names(self) -> List[str]:
         return [name for bit, name in FEATURE_NAMES.items() if self.features & bit]
 
 
-def scan_json(section, convert: bool = False) -> JSONScan:
+def scan_json(section: "Buffer", convert: bool = False) -> JSONScan:
     """Check a section against the master's JSON grammar; with convert,
     also return it rewritten as standard JSON."""
     cin = _as_c_buffer(section)
@@ -217,7 +222,8 @@ def scan_json(section, convert: bool = False) -> JSONScan:
 _PY_ESCAPE = lib.JP_JSON_PY_ESCAPE
 
 
-def _json_scan_from(raw, status: int, convert: bool = False, out=None) -> JSONScan:
+def _json_scan_from(raw: "_CBuffer", status: int, convert: bool = False,
+                    out: "Optional[CData]" = None) -> JSONScan:
     (error_offset, feature_offset, out_len, max_depth, escape_offset, max_int_digits,
      features, top_type, _) = _RESULT_LAYOUT.unpack_from(raw)
     # Standard JSON or the master's dialect, not a mix of the two (which
@@ -237,7 +243,7 @@ def _json_scan_from(raw, status: int, convert: bool = False, out=None) -> JSONSc
 _AFTER_ESCAPE = frozenset(range(lib.JP_OK, lib.JP_STATUS_COUNT)) - {lib.JP_ERR_BUFFER_TOO_SMALL}
 
 
-def scan_pack(buf) -> Tuple[Header, Any]:
+def scan_pack(buf: "Buffer") -> "Tuple[Header, CData]":
     """Header checks and a check-only scan of both JSON sections, in one C
     call: (header, jp_json_result[2]).  The results are this thread's
     scratch structs: read them (json_scan_of) before the next call."""
@@ -247,7 +253,7 @@ def scan_pack(buf) -> Tuple[Header, Any]:
     return _header_from(raw, status), results
 
 
-def json_scan_of(result) -> Optional[JSONScan]:
+def json_scan_of(result: "CData") -> Optional[JSONScan]:
     """A JSONScan from a jp_json_result (see scan_pack); None if the section
     was nested too deep for the shared scratch (scan it with scan_json)."""
     if result.status == lib.JP_ERR_BUFFER_TOO_SMALL:

@@ -117,7 +117,7 @@ def read_stream(read: Callable[[int], Any], limit: Optional[int] = None,
     return chunks[0] if len(chunks) == 1 and type(chunks[0]) is bytes else b"".join(chunks)
 
 
-def read_regular(fd: int, size: int, use_mmap: bool) -> Any:
+def read_regular(fd: int, size: int, use_mmap: bool) -> Union[bytes, memoryview]:
     """A regular file's bytes: a read-only map when ``use_mmap`` (and the
     file is not empty), else read.  A file emptied since fstat cannot be
     mapped (ValueError): it is read instead, and gives what it holds."""

@@ -2,8 +2,9 @@
 or, failing that, as the master reads them (``jobpack.dialect``)."""
 import json
 import math
+import re
 import sys
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from . import _core, dialect, errors
 
@@ -15,7 +16,7 @@ class _HugeInts:
     long ints and dialect.HugeInt go out as placeholder strings, replaced by
     their digits after encoding: the bytes are what Disco's json.dumps writes."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.texts: Dict[str, str] = {}
         self.nonce = ""
 
@@ -65,9 +66,10 @@ def _int_literal(value: int) -> str:
 
 
 def _int_text(value: int) -> str:
-    # Decimal formatting of an int is not subject to int_max_str_digits.
-    from decimal import Decimal  # rarely needed; not at import time
-    return format(Decimal(value), "f")
+    # Not str(): it refuses more than int_max_str_digits digits (and not
+    # Decimal alone: PyPy's is limited the same way).
+    from ._bigint import int_to_text  # rarely needed; not at import time
+    return int_to_text(value)
 
 
 # Disco's encoding is json.dumps' defaults (", " and ": ", ASCII only, keys in
@@ -84,7 +86,7 @@ def encode_section(value: Any, name: str) -> bytes:
                 if "Out of range float" in str(e) else "")
         raise errors.EncodeError(f"{name} cannot be encoded for the master: {e}{hint}") from None
     except TypeError as e:
-        raise errors.EncodeError(f"{name} cannot be encoded as JSON: {e}; "
+        raise errors.EncodeTypeError(f"{name} cannot be encoded as JSON: {e}; "
                                  f"convert it to dicts, lists, str, int, float, bool or None") from None
 
 
@@ -128,11 +130,11 @@ def _encode_iterative(value: Any) -> str:
     """json.dumps(value) with Disco's defaults, without recursion: for
     nesting deeper than the json module's encoder follows (the master and
     loads() read any depth).  Same bytes as json.dumps where both work."""
-    out: list = []
+    out: List[str] = []
     # Work items: a value to encode, or a literal string to emit.  active
     # holds the ids of the containers being written (circular references).
-    stack: list = [(value, None)]
-    active: set = set()
+    stack: List[Tuple[Any, Any]] = [(value, None)]
+    active: Set[int] = set()
     while stack:
         item, done = stack.pop()
         if done is not None:        # a container is finished
@@ -158,8 +160,8 @@ def _encode_iterative(value: Any) -> str:
                 raise ValueError("Circular reference detected")
             active.add(id(item))
             is_dict = isinstance(item, dict)
-            parts: list = [("}" if is_dict else "]", id(item))]
-            members = list(item.items()) if is_dict else list(item)
+            parts: List[Tuple[Any, Any]] = [("}" if is_dict else "]", id(item))]
+            members = list(item.items()) if isinstance(item, dict) else list(item)
             for i in range(len(members) - 1, -1, -1):
                 if is_dict:
                     key, child = members[i]
@@ -236,6 +238,9 @@ def decode_section(section: Any, name: str, base: int) -> Any:
             pass  # not standard JSON, too deep, or an integer over the limit
     scan = _core.scan_json(raw)
     if not scan.readable:
+        value = _decode_with_constants(raw)
+        if value is not _UNREADABLE:
+            return value
         raise dialect.error(scan, raw, name, base)
     return dialect.decode(raw, scan)
 
@@ -251,8 +256,40 @@ def _json_may_go_first() -> bool:
             and 0 < dialect.int_max_str_digits() <= dialect.MAX_INT_DIGITS)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+# NaN, Infinity or -Infinity standing as a whole value outside strings (a
+# string is matched first, so its contents are skipped).
+_CONSTANT = re.compile(rb'"(?:[^"\\]|\\.)*"|(?:^|(?<=[\[,:\s]))(NaN|-?Infinity)(?=[\],}\s]|$)')
+# Same-length numbers the scan accepts where a constant stands.
+_CONSTANT_STAND_IN = {b"NaN": b"0e0", b"Infinity": b"0.000000", b"-Infinity": b"-0.000000"}
+_UNREADABLE = object()
+
+
+def _decode_with_constants(raw: bytes) -> Any:
+    """Standard JSON with NaN, Infinity or -Infinity (Disco's json.dumps
+    writes them) that Python's json did not read first (a raised recursion
+    limit, deep nesting, long integers): the scan checks the section with
+    each constant replaced by a number of the same length, and if that is
+    standard JSON the section decodes as any other, the constants as floats.
+    _UNREADABLE if the section is not that."""
+    if b"NaN" not in raw and b"Infinity" not in raw:
+        return _UNREADABLE
+    found = False
+
+    def stand_in(m: "re.Match[bytes]") -> bytes:
+        nonlocal found
+        constant: Optional[bytes] = m.group(1)
+        if constant is None:
+            return m.group(0)  # a string: as it is
+        found = True
+        return _CONSTANT_STAND_IN[constant]
+
+    checked = _CONSTANT.sub(stand_in, raw)
+    if not found:
+        return _UNREADABLE
+    scan = _core.scan_json(checked)
+    if not scan.readable or scan.features & _core.DIALECT_ONLY:
+        return _UNREADABLE  # the master's dialect is never mixed with constants
+    return dialect.decode(raw, scan)
 
 
 def _finite_float(text: str) -> float:
@@ -262,6 +299,9 @@ def _finite_float(text: str) -> float:
     return value
 
 
-# Standard JSON limited to what the scan accepts: no NaN or Infinity, and no
-# float that overflows (it would load as inf, which dumps() refuses).
-_STANDARD_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+# Standard JSON plus NaN, Infinity and -Infinity, which Disco's json.dumps
+# writes (so loads() reads every pack Disco writes; the master and
+# master_only=True refuse them, dumps() refuses to write them; sections
+# Python's json does not read first get them through _decode_with_constants).
+# No float that overflows: Disco never writes 1e400, and the master refuses it.
+_STANDARD_JSON = json.JSONDecoder(parse_float=_finite_float)

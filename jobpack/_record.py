@@ -3,8 +3,9 @@ importing ``dataclasses``.
 
 Importing ``dataclasses`` (it imports ``inspect``, ``ast``, ``dis``...) and
 running its decorator (it compiles each class's methods with ``exec``) cost
-about half of a bare Python start-up, for five small classes: that was most
-of ``import jobpack``.  ``record`` gives the same class: ``__init__`` from
+about half of a bare Python start-up, for a few small classes (PackView,
+Problem, the ZIP scan's records; JobPack is a plain class of its own, for
+Disco's semantics): that was most of ``import jobpack``.  ``record`` gives the same class: ``__init__`` from
 the annotated fields and their defaults (unless the class writes its own),
 ``__repr__``, ``__eq__``, and with ``frozen=True`` ``__hash__`` and fields
 that cannot be assigned.  Type checkers see ``dataclasses.dataclass``.

@@ -24,16 +24,19 @@ How master values map to Python:
 import json
 import re
 import sys
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 from . import _core, errors
 from ._native import lib
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 __all__ = ["loads", "HugeInt", "MAX_DEPTH"]
 
 # Integers longer than this are not converted (int() from decimal text is
 # quadratic): see HugeInt.  Up to MAX_FAST_INT_DIGITS, plain int() (below
-# Python's default 4300-digit limit); between the two, via Decimal.
+# Python's default 4300-digit limit); between the two, via _bigint.
 MAX_INT_DIGITS = 20000
 MAX_FAST_INT_DIGITS = lib.JP_JSON_BIG_INT_DIGITS  # the C scanner flags longer ones
 MAX_DEPTH = lib.JP_JSON_MAX_DEPTH  # deeper sections are refused by the C scanner
@@ -56,8 +59,8 @@ class HugeInt:
         self.text = text
 
     def __int__(self) -> int:
-        from decimal import Decimal  # rarely needed; not at import time
-        return int(Decimal(self.text))
+        from ._bigint import text_to_int  # rarely needed; not at import time
+        return text_to_int(self.text)
 
     def __repr__(self) -> str:
         return f"HugeInt({len(self.text)} digits)"
@@ -71,15 +74,15 @@ class HugeInt:
 
 def _int_parser(limit: int) -> Callable[[str], Any]:
     """json's parse_int for integers of any length, whatever the process's
-    int_max_str_digits: int() up to ``limit`` digits, then Decimal (whose
-    conversion to int has no digit limit), then HugeInt."""
+    int_max_str_digits: int() up to ``limit`` digits, then text_to_int (no
+    digit limit, on PyPy too), then HugeInt."""
     def parse_int(text: str) -> Any:
         digits = len(text) - text.startswith("-")
         if digits <= limit:
             return int(text)
         if digits <= MAX_INT_DIGITS:
-            from decimal import Decimal
-            return int(Decimal(text))
+            from ._bigint import text_to_int  # rarely needed; not at import time
+            return text_to_int(text)
         return HugeInt(text)
     return parse_int
 
@@ -97,7 +100,8 @@ def int_max_str_digits() -> int:
     """This process's limit on int() of decimal text now (CPython 3.11+, and
     security releases of older ones; 0: none).  It can change at any time,
     so ask each time."""
-    return _get_int_max_str_digits() if _get_int_max_str_digits is not None else 0
+    limit: int = _get_int_max_str_digits() if _get_int_max_str_digits is not None else 0
+    return limit
 
 
 def fast_int_digits() -> int:
@@ -107,10 +111,10 @@ def fast_int_digits() -> int:
     return MAX_FAST_INT_DIGITS if limit == 0 else min(limit, MAX_FAST_INT_DIGITS)
 
 
-def error(scan: "_core.JSONScan", section: Any, name: str, base: int) -> errors.JSONDecodeError:
+def error(scan: "_core.JSONScan", section: "Buffer", name: str, base: int) -> errors.JSONDecodeError:
     """The master's error for a section it cannot read."""
     at = scan.error_offset
-    snippet = bytes(section[max(0, at - 12):at + 12])
+    snippet = bytes(memoryview(section)[max(0, at - 12):at + 12])
     what = ("is nested too deep for jobpack" if scan.status == lib.JP_ERR_JSON_TOO_DEEP
             else "is not JSON the master can read")
     hint = ""
@@ -124,7 +128,7 @@ def error(scan: "_core.JSONScan", section: Any, name: str, base: int) -> errors.
         _core.status_name(scan.status))
 
 
-def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False,
+def loads(section: "Buffer", *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False,
           scan: "Optional[_core.JSONScan]" = None) -> Any:
     """Decode a section the way the master does, or raise JSONDecodeError
     whose offset is ``base_offset`` plus the offset in the section.  ``scan``
@@ -136,19 +140,21 @@ def loads(section, *, name: str = "jobdict", base_offset: int = 0, pairs: bool =
     return decode(section, scan, pairs)
 
 
-def decode(section, scan: "_core.JSONScan", pairs: bool = False) -> Any:
+def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False) -> Any:
     """A section its scan found readable (standard JSON or the master's
     dialect), as Python values.  Never hands Python's recursive json a
     section nested deeper than SAFE_DEPTH, whatever the recursion limit, and
     never converts an integer longer than the process allows."""
     if scan.features & _DIALECT_ONLY:
-        text = _core.scan_json(section, convert=True).standard_json
+        converted = _core.scan_json(section, convert=True).standard_json
+        assert converted is not None  # a readable section always converts
+        raw = converted
     else:
-        text = section if type(section) is bytes else bytes(section)
+        raw = section if type(section) is bytes else bytes(section)
     # Strict UTF-8 now: lax bytes became \udcXX escapes in the conversion.
-    text = text.decode("utf-8")
+    text = raw.decode("utf-8")
     decoder = _PAIRS_DECODER if pairs else _DECODER
-    parse_int = None
+    parse_int: Optional[Callable[[str], Any]] = None
     if scan.max_int_digits > _ALWAYS_FAST_DIGITS:
         limit = fast_int_digits()
         if scan.max_int_digits > limit:
@@ -171,19 +177,23 @@ _PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=list)
 _ALWAYS_FAST_DIGITS = 640
 
 
+# NaN and Infinity: only in sections _json checked with the constants
+# replaced (Disco's json.dumps writes them; the scan never passes them).
 _TOKEN = re.compile(r'[ \t\r\n]*(?:("(?:[^"\\]|\\.)*")|([\[\]{}:,])|'
-                    r'(-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)|(true|false|null))', re.S)
-_LITERALS = {"true": True, "false": False, "null": None}
+                    r'(-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?)|'
+                    r'(true|false|null|NaN|-?Infinity))', re.S)
+_LITERALS = {"true": True, "false": False, "null": None,
+             "NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
 
 def _loads_iterative(text: str, pairs: bool, parse_int: Callable[[str], Any]) -> Any:
     """Decode standard JSON (the core's output) without recursion, for
     nesting deeper than Python's json module can follow."""
-    stack: list = []   # open containers: [container, pending key]
-    root: list = []
+    stack: List[List[Any]] = []   # open containers: [container, pending key]
+    root: List[Any] = []
     pos = 0
 
-    def add(value):
+    def add(value: Any) -> None:
         if not stack:
             root.append(value)
             return
@@ -227,6 +237,6 @@ _NO_KEY = object()
 _WANT_KEY = object()
 
 
-def _store(top: list, value: Any, pairs: bool) -> None:
+def _store(top: List[Any], value: Any, pairs: bool) -> None:
     top[0].append((top[1], value))
     top[1] = None

@@ -20,14 +20,14 @@ import mmap
 import re
 import sys
 import threading
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union, cast
 
 from . import _core, dialect, errors, home
 from ._native import lib
 from ._json import _DEFAULT_RECURSION_LIMIT
 from ._record import record
 from .home.scan import scan_and_contains
-from .pack import JobPack, _read_source
+from .pack import JobPack, Source, _read_source
 
 __all__ = ["Problem", "validate", "jobinfo", "MasterRejection"]
 
@@ -91,7 +91,7 @@ def _binary(s: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")
 
 
-def _flatlength(x: list) -> int:
+def _flatlength(x: List[Any]) -> int:
     """lists:flatlength/1: leaves of a deep list."""
     count, stack = 0, [x]
     while stack:
@@ -209,10 +209,10 @@ def _repr_parts(value: Any) -> Iterator[Any]:
 
 
 def _long_int_text(value: int) -> str:
-    # Decimal formats an int without int_max_str_digits (640 at least, so
-    # 2000 bits, about 600 digits, always pass plain repr).
-    from decimal import Decimal  # rarely needed; not at import time
-    return format(Decimal(value), "f")
+    # Without int_max_str_digits (640 at least, so 2000 bits, about 600
+    # digits, always pass plain repr), on PyPy too.
+    from ._bigint import int_to_text  # rarely needed; not at import time
+    return int_to_text(value)
 
 
 # -- the master, step by step -----------------------------------------
@@ -273,13 +273,13 @@ class _Pack:
                 raise _Reject("jobenvs_not_strings",
                               f"jobenvs value of {key!r} must be a string, found {_describe(value)}",
                               self.offsets[1])
-        return pairs
+        return cast(List[Tuple[str, str]], pairs)
 
 
 _NAMES = ("jobdict", "jobenvs")
 
 
-def _decode(section: memoryview, i: int, base: int, note_duplicates: bool) -> _Decoded:
+def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicates: bool) -> _Decoded:
     """Section i as the master reads it.
 
     Fast path: standard JSON that Python's json reads exactly as the master
@@ -566,9 +566,8 @@ def _master(pack: _Pack, want_info: bool = True) -> Optional[Dict[str, Any]]:
             raise _missing("pipeline")
         if "inputs" not in jobdict:
             raise _missing("inputs")
-        scheduler = jobdict.get("scheduler")
-        if type(scheduler) is not dict:
-            scheduler = _scheduler(jobdict)
+        found = jobdict.get("scheduler")
+        scheduler = found if type(found) is dict else _scheduler(jobdict)
         pipeline = _check_pipeline(jobdict["pipeline"])
         inputs_spec = _check_inputs(jobdict["inputs"])
         if not want_info:
@@ -588,14 +587,14 @@ def _master(pack: _Pack, want_info: bool = True) -> Optional[Dict[str, Any]]:
 
 def _open(source: Any, strict: bool = False) -> Tuple[Optional[_Pack], Optional[Problem],
                                                        _core.Header]:
+    data: Union[bytes, memoryview]
     if type(source) is bytes:
         data = source  # sliced as it is: the JSON sections are copied once either way
     else:
         if isinstance(source, JobPack):
             source = source.dumps()
-        data = _read_source(source, None)
-        if type(data) is not bytes:
-            data = _snapshot(data)
+        read = _read_source(source, None)
+        data = read if type(read) is bytes else _snapshot(read)
     header = _core.decode_header(data)
     if header.status != _OK:
         err = header.error()
@@ -616,7 +615,7 @@ def _snapshot(data: Any) -> memoryview:
     return memoryview(view.tobytes())
 
 
-def validate(source: Any, *, strict: bool = False) -> List[Problem]:
+def validate(source: "Union[Source, JobPack]", *, strict: bool = False) -> List[Problem]:
     """Problems with a pack (bytes-like, path, binary file or JobPack).
 
     Empty means the master accepts it.  Without ``strict`` the list is the
@@ -641,7 +640,7 @@ def validate(source: Any, *, strict: bool = False) -> List[Problem]:
     return problems  # type: ignore[return-value]
 
 
-def jobinfo(source: Any) -> Dict[str, Any]:
+def jobinfo(source: "Union[Source, JobPack]") -> Dict[str, Any]:
     """What the master derives from a pack it accepts: prefix, worker, owner,
     save_results, save_info, jobenvs (pairs in file order), pipeline
     ([stage, grouping, concurrent]; version 1 converted as the master does),
@@ -703,25 +702,26 @@ def _strict_checks(pack: _Pack) -> Iterable[Problem]:
     home_offset = offsets[2]
     zip_bytes = pack.section(2)
     worker = jobdict.get("worker") if isinstance(jobdict, dict) else None
-    worker_found = None
+    worker_found = False
+    zip_scan: Optional[home.ZipScan]
     try:
         if isinstance(worker, str) and not _unsafe_path(worker):
-            scan, worker_found = scan_and_contains(zip_bytes, worker)
+            zip_scan, worker_found = scan_and_contains(zip_bytes, worker)
         else:
-            scan = home.scan(zip_bytes)
+            zip_scan = home.scan(zip_bytes)
     except errors.ZipError as e:
         yield _strict("jobhome_not_zip", f"the job home is not a valid ZIP archive: {e.message}",
                       home_offset + (e.offset or 0))
-        scan = None
-    if scan is not None:
-        if scan.first_flagged is not None:
-            entry = home.entries(zip_bytes, start=scan.first_flagged, limit=1)[0]
+        zip_scan = None
+    if zip_scan is not None:
+        if zip_scan.first_flagged is not None:
+            entry = home.entries(zip_bytes, start=zip_scan.first_flagged, limit=1)[0]
             yield _strict("zip_path_traversal",
                           f"job home entry {entry.name!r} is absolute or climbs out with '..'; "
                           f"the master would unzip it outside the job's directory", home_offset)
-        if home.expands_too_much(scan, len(zip_bytes)):
+        if home.expands_too_much(zip_scan, len(zip_bytes)):
             yield _strict("zip_bomb",
-                          f"the job home expands to {scan.total_uncompressed} bytes from "
+                          f"the job home expands to {zip_scan.total_uncompressed} bytes from "
                           f"{len(zip_bytes)}: refuse it as a zip bomb", home_offset)
     if isinstance(jobdict, dict) and "worker" in jobdict:
         worker = jobdict["worker"]
@@ -732,7 +732,7 @@ def _strict_checks(pack: _Pack) -> Iterable[Problem]:
             yield _strict("worker_path_unsafe",
                           f"worker {worker!r} points outside the job home; the master would "
                           f"chmod a file outside the job's directory", offsets[0])
-        elif scan is not None and not worker_found:
+        elif zip_scan is not None and not worker_found:
             yield _strict("worker_not_in_home",
                           f"worker {worker!r} is not a file in the job home; the job would "
                           f"fail when the master starts it", home_offset)
@@ -782,10 +782,10 @@ def _first_duplicate_key(value: Any) -> Optional[str]:
         item = stack.pop()
         if isinstance(item, list):
             if item and all(isinstance(p, tuple) and len(p) == 2 for p in item):
-                seen = set()
+                seen: Set[str] = set()
                 for key, child in item:
                     if key in seen:
-                        return key
+                        return cast(str, key)
                     seen.add(key)
                     stack.append(child)
             else:

@@ -239,6 +239,8 @@ def test_header_bad_word_raises_encode_error(magic, version):
     with pytest.raises(EncodeError, match="must fit in 32 bits") as info:
         JobPack.header([128, 130, 132, 132], magic=magic, version=version)
     assert str(magic) in str(info.value) or str(magic + version) in str(info.value)
+    # Ours, and what Disco raised (struct.error), so both kinds of handler work.
+    assert isinstance(info.value, JobPackError) and isinstance(info.value, struct.error)
 
 
 # ====================================================================
@@ -249,15 +251,22 @@ def test_error_hierarchy_is_the_documented_one():
     # README "Errors": one hierarchy under JobPackError, itself a ValueError.
     # (Tests elsewhere check each error's message, offset and state; the
     # class tree is stated once, here.)
-    from jobpack import ZipError
+    # The second bases are what Disco raised in the same place (README
+    # "Migrating from disco.job.JobPack"), so handlers written for Disco work.
+    from jobpack import EncodeTypeError, HeaderFieldError, ZipError
     from jobpack.validate import MasterRejection
-    tree = {JobPackError: ValueError, HeaderError: JobPackError, BadMagicError: HeaderError,
-            UnsupportedVersionError: HeaderError, BadOffsetsError: HeaderError,
-            TruncatedError: HeaderError, DecodeError: JobPackError, JSONDecodeError: DecodeError,
-            EncodeError: JobPackError, PackTooLargeError: EncodeError, ZipError: JobPackError,
-            MasterRejection: JobPackError}
-    for cls, parent in tree.items():
-        assert cls.__bases__ == (parent,), cls
+    tree = {JobPackError: (ValueError,), HeaderError: (JobPackError,),
+            BadMagicError: (HeaderError, AssertionError),
+            UnsupportedVersionError: (HeaderError,),
+            BadOffsetsError: (HeaderError, AssertionError),
+            TruncatedError: (HeaderError, struct.error), DecodeError: (JobPackError,),
+            JSONDecodeError: (DecodeError, json.JSONDecodeError),
+            EncodeError: (JobPackError,), EncodeTypeError: (EncodeError, TypeError),
+            HeaderFieldError: (EncodeError, struct.error),
+            PackTooLargeError: (HeaderFieldError,), ZipError: (JobPackError,),
+            MasterRejection: (JobPackError,)}
+    for cls, bases in tree.items():
+        assert cls.__bases__ == bases, cls
 
 
 def good_header(d=128, e=130, h=132, a=132, word=(MAGIC16 << 16) | 2):
@@ -302,7 +311,7 @@ def test_header_errors(data, cls, status, found):
 
 @pytest.mark.parametrize("jobdict, jobenvs, where, status", [
     (b'{"a": 1 "b": 2}', b"{}", 128 + 8, lib.JP_ERR_JSON_SYNTAX),
-    (b'{"a": NaN}', b"{}", 128 + 6, lib.JP_ERR_JSON_SYNTAX),
+    (b'{"a": NaM}', b"{}", 128 + 6, lib.JP_ERR_JSON_SYNTAX),
     (b"   ", b"{}", 128 + 3, lib.JP_ERR_JSON_EMPTY),
     (b"{}", b'{"K": "\xff"}', 130 + 7, lib.JP_ERR_JSON_UTF8),
     (b"{}", b'{"K": "v"', 130 + 9, lib.JP_ERR_JSON_SYNTAX),
@@ -544,6 +553,26 @@ def test_round_trip_ints_beyond_4300_digits():
         assert JobPack.loads(data).dumps() == data
 
 
+def test_long_int_conversion_without_decimal():
+    """The fallback PyPy takes (its decimal is limited like str()): pieces
+    short enough for int()/str() under the lowest limit Python allows."""
+    from jobpack import _bigint
+    numbers = [0, 7, 10**600 - 1, 10**600, 2**1801, 10**4300, 3 * 10**9000 + 17,
+               int.from_bytes(bytes(range(256)) * 40, "big")]
+    with unlimited_int_digits():
+        expected = [str(n) for n in numbers]
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        for n, text in zip(numbers, expected):
+            assert _bigint._digits(n, 0) == text and _bigint._value(text) == n
+            assert _bigint.int_to_text(-n) == ("-" + text if n else "0")
+            assert _bigint.text_to_int("-" + text) == -n
+        assert _bigint._digits(5, 4) == "0005"
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
 def test_huge_int_pack_redumps():
     # Regression (fixed in 696d17d): a loaded dialect.HugeInt (> 20000
     # digits) could not be dumped again.
@@ -765,39 +794,49 @@ def test_dump_to_path_and_file_object(tmp_path):
 
 
 def test_dump_handles_partial_writes(tmp_path, monkeypatch):
-    real_writev = os.writev
+    real_write_some = jobpack.pack._write_some
     calls = []
 
-    def short_writev(fd, buffers):
+    def short_write(fd, buffers):
         calls.append(len(buffers))
         first = memoryview(buffers[0])[:7]
-        return real_writev(fd, [first])
+        return real_write_some(fd, [first])
 
-    monkeypatch.setattr(os, "writev", short_writev)
+    monkeypatch.setattr(jobpack.pack, "_write_some", short_write)
     pack = JobPack(2, {"k": "v" * 50}, {"E": "x"}, b"h" * 33, memoryview(b"d" * 21))
     pack.dump(tmp_path / "p")
     assert (tmp_path / "p").read_bytes() == pack.dumps()
     assert len(calls) > 5
 
 
-@pytest.mark.parametrize("fail_in", ["writev", "fsync", "replace"])
+def test_dump_without_writev(tmp_path, monkeypatch):
+    """PyPy has no os.writev: dump() writes buffer by buffer instead."""
+    monkeypatch.delattr(os, "writev", raising=False)
+    big = JobPack(2, {"k": "v"}, {}, b"h" * 70000, memoryview(b"d" * 300000))
+    for pack in (TYPICAL, big):
+        pack.dump(tmp_path / "p")
+        assert (tmp_path / "p").read_bytes() == pack.dumps()
+
+
+@pytest.mark.parametrize("fail_in", ["_write_some", "fsync", "replace"])
 @pytest.mark.parametrize("existing", [False, True])
 def test_dump_is_atomic(tmp_path, monkeypatch, fail_in, existing):
     target = tmp_path / "t.jobpack"
     old = b"the old pack, untouched"
     if existing:
         target.write_bytes(old)
-    real = getattr(os, fail_in)
+    where = jobpack.pack if fail_in == "_write_some" else os
+    real = getattr(where, fail_in)
     state = {"calls": 0}
 
     def failing(*args):
         state["calls"] += 1
-        if fail_in == "writev" and state["calls"] == 1:
+        if fail_in == "_write_some" and state["calls"] == 1:
             fd, buffers = args
             return real(fd, [memoryview(buffers[0])[:50]])   # some bytes, then the disk fills
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, fail_in, failing)
+    monkeypatch.setattr(where, fail_in, failing)
     with pytest.raises(OSError):
         TYPICAL.dump(target)
     monkeypatch.undo()
@@ -860,14 +899,14 @@ def big_pack_path(tmp_path):
 
 def test_load_maps_big_files(big_pack_path):
     pack, path = big_pack_path
-    loaded = JobPack.load(path)
+    loaded = JobPack.load(path, zero_copy=True)
     assert isinstance(loaded.jobhome, memoryview) and isinstance(loaded.jobhome.obj, mmap.mmap)
     assert isinstance(loaded.jobdata.obj, mmap.mmap)
     assert loaded == pack
     with open(path, "rb") as f:
-        from_file = JobPack.load(f)
+        from_file = JobPack.load(f, zero_copy=True)
     assert isinstance(from_file.jobdata.obj, mmap.mmap) and from_file == pack
-    read = JobPack.load(path, mmap=False)
+    read = JobPack.load(path, mmap=False, zero_copy=True)
     assert not isinstance(read.jobhome.obj, mmap.mmap) and read == pack
     view = JobPack.view(path)
     assert isinstance(view.jobdata.obj, mmap.mmap)
@@ -877,10 +916,10 @@ def test_load_maps_big_files(big_pack_path):
 def test_load_reads_small_files(tmp_path):
     path = tmp_path / "small.jobpack"
     TYPICAL.dump(path)
-    loaded = JobPack.load(path)
+    loaded = JobPack.load(path, zero_copy=True)
     assert not isinstance(loaded.jobhome.obj, mmap.mmap)
     assert loaded == TYPICAL
-    forced = JobPack.load(path, mmap=True)
+    forced = JobPack.load(path, mmap=True, zero_copy=True)
     assert isinstance(forced.jobhome.obj, mmap.mmap) and forced == TYPICAL
     empty = tmp_path / "empty.jobpack"
     empty.write_bytes(b"")
@@ -946,8 +985,8 @@ def test_pack_view_is_zero_copy():
                                             bytes(data[h:a]), bytes(data[a:])]
     data[a] ^= 0xFF                     # the view sees the change: no copy
     assert view.jobdata[0] == data[a]
-    loaded = JobPack.loads(data)
+    loaded = JobPack.loads(data, zero_copy=True)
     assert loaded.jobhome.obj is data and loaded.jobdata.obj is data
     raw = bytes(data)
     assert JobPack.view(raw).jobhome.obj is raw
-    assert JobPack.loads(raw).jobdata.obj is raw
+    assert JobPack.loads(raw, zero_copy=True).jobdata.obj is raw

@@ -94,6 +94,7 @@ def _unpack(args: argparse.Namespace, view: Any, out: str, dir_fd: int) -> int:
         _write_file(dir_fd, out, "jobdict.json", dict_raw)
         _write_file(dir_fd, out, "jobenvs.json", envs_raw)
     else:
+        assert dict_pretty is not None and envs_pretty is not None  # for mypy: not verbatim
         _write_file(dir_fd, out, "jobdict.json", dict_pretty.encode("ascii"))
         _write_file(dir_fd, out, "jobenvs.json", envs_pretty.encode("ascii"))
     _write_file(dir_fd, out, "jobdata.bin", view.jobdata)

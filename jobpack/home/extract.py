@@ -115,6 +115,7 @@ def _inflate(entry: ZipEntry, data: memoryview) -> Iterator[Union[bytes, memoryv
     """The entry's bytes in chunks, never more than its declared size."""
     written = 0
     crc = 0
+    chunk: Union[bytes, memoryview]
 
     def check(chunk: Union[bytes, memoryview]) -> None:
         nonlocal written, crc
@@ -132,6 +133,7 @@ def _inflate(entry: ZipEntry, data: memoryview) -> Iterator[Union[bytes, memoryv
             yield chunk
     else:
         inflater = zlib.decompressobj(-15)
+        pending: Union[bytes, memoryview]
         pos, pending = 0, b""
         while not inflater.eof:
             if not pending and pos < len(data):

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import struct
 import threading
-from typing import List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, List, Optional, Tuple, Union
 
 from jobpack._native import ffi, lib
 from jobpack._record import record
+
+if TYPE_CHECKING:
+    from jobpack._native import CData
 from jobpack.errors import ZipError
 
 __all__ = [
@@ -109,7 +112,7 @@ class ZipScan:
         return bool(self.flags_union & UNSAFE)
 
 
-def _status_error(status: int, info, length: int) -> ZipError:
+def _status_error(status: int, info: CData, length: int) -> ZipError:
     """A ZipError that says what the C core found and where."""
     message = ffi.string(lib.jp_status_message(status)).decode()
     offset = int(info.error_offset)
@@ -128,7 +131,7 @@ def _status_error(status: int, info, length: int) -> ZipError:
     return ZipError(f"{message}: {detail}", offset)
 
 
-def _scan(buf, length: int, array, capacity: int):
+def _scan(buf: CData, length: int, array: CData, capacity: int) -> CData:
     info = ffi.new("jp_zip_info *")
     status = lib.jp_zip_scan(buf, length, array, capacity, info)
     if status != lib.JP_OK:
@@ -158,7 +161,7 @@ if (_INFO_LAYOUT.size != ffi.sizeof("jp_zip_info")
     raise ImportError("jp_zip_info layout changed; update _INFO_LAYOUT in jobpack/home/scan.py")
 
 
-def _to_scan(info) -> ZipScan:
+def _to_scan(info: CData) -> ZipScan:
     (count, cd_offset, cd_size, total_uncompressed, total_compressed, _, flags_union,
      first) = _INFO_LAYOUT.unpack(ffi.buffer(info))
     summary = object.__new__(ZipScan)
@@ -210,7 +213,7 @@ def scan_and_contains(zip_bytes: BytesLike, name: str) -> Tuple[ZipScan, bool]:
     return summary, contains(zip_bytes, name)  # other spellings (cp437): the full rule
 
 
-def _scan_and_find(buf, length: int, raw: bytes) -> Optional[Tuple[ZipScan, int, int]]:
+def _scan_and_find(buf: Union[bytes, CData], length: int, raw: bytes) -> Optional[Tuple[ZipScan, int, int]]:
     info, array = _scratch.info, _scratch.array
     status = lib.jp_zip_scan(buf, length, array, _SCRATCH_ENTRIES, info)
     if status == lib.JP_ERR_BUFFER_TOO_SMALL:
@@ -222,7 +225,7 @@ def _scan_and_find(buf, length: int, raw: bytes) -> Optional[Tuple[ZipScan, int,
     return summary, index, (int(array[index].gp_flags) if index >= 0 else 0)
 
 
-def _read_array(buf, length: int):
+def _read_array(buf: CData, length: int) -> Tuple[CData, CData, int]:
     info = _scan(buf, length, ffi.NULL, 0)
     count = int(info.entry_count)
     array = ffi.new("jp_zip_entry[]", max(count, 1))
@@ -264,7 +267,7 @@ if not _entry_layout_ok():  # pragma: no cover - a jobpack.h change without this
     raise ImportError("jp_zip_entry layout changed; update _ENTRY_FORMAT in jobpack/home/scan.py")
 
 
-def _entries(buf, length: int, start: int = 0,
+def _entries(buf: CData, length: int, start: int = 0,
              limit: Optional[int] = None) -> Tuple[ZipScan, List[ZipEntry]]:
     info, array, count = _read_array(buf, length)
     start = min(max(start, 0), count)

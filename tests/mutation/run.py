@@ -65,7 +65,7 @@ TESTS = {
     "jobpack/_files.py": ("test_codec.py",),
     "jobpack/validate.py": ("test_validate.py", "test_strategies.py"),
     "jobpack/_json.py": ("test_limits.py", "test_codec.py", "test_fuzz_regressions.py",
-                         "test_dialect.py", "test_value_space.py"),
+                         "test_dialect.py", "test_value_space.py", "test_disco_compat.py"),
     "jobpack/dialect.py": ("test_limits.py", "test_dialect.py", "test_codec.py"),
 }
 
@@ -232,8 +232,8 @@ MUTANTS: Tuple[Mutant, ...] = (
     M("json-finite-float-dropped", "jobpack/_json.py",
       "    if value in (math.inf, -math.inf):\n        raise ValueError(f\"{text} overflows",
       "    if False:\n        raise ValueError(f\"{text} overflows"),
-    M("json-constant-accepted", "jobpack/_json.py",
-      'raise ValueError(f"{name} is not JSON")', 'return float(name.lower().replace("-infinity", "-inf"))'),
+    M("json-constant-beside-dialect", "jobpack/_json.py",
+      "if not scan.readable or scan.features & _core.DIALECT_ONLY:", "if not scan.readable:"),
     M("json-fits-str-shift", "jobpack/_json.py",
       "return value.bit_length() * 0.30103 + 1 <= dialect.fast_int_digits()",
       "return value.bit_length() * 0.30103 - 1 <= dialect.fast_int_digits()"),

@@ -504,6 +504,61 @@ static int top_is_object(const scanner *s)
     return (s->stack[d / 8] >> (d % 8)) & 1;
 }
 
+/* A digit run, then a fraction and an exponent if there are any, read from
+ * in[*pos]; returns whether it is a float that could reach 1e309: its value
+ * is below 10^(integer digits + exponent), and below 1e308 no double
+ * overflows. */
+static int float_may_overflow(const uint8_t *in, size_t len, size_t *pos)
+{
+    size_t i = *pos, n_int;
+    long long exp10 = 0;
+    int is_float = 0, exp_negative = 0;
+
+    while (i < len && is_digit(in[i]))
+        i++;
+    n_int = i - *pos;
+    if (i < len && in[i] == '.') {
+        is_float = 1;
+        i++;
+        while (i < len && is_digit(in[i]))
+            i++;
+    }
+    if (i < len && (in[i] == 'e' || in[i] == 'E')) {
+        is_float = 1;
+        i++;
+        if (i < len && (in[i] == '+' || in[i] == '-')) {
+            exp_negative = in[i] == '-';
+            i++;
+        }
+        while (i < len && is_digit(in[i])) {
+            if (exp10 < 1000000000LL)
+                exp10 = exp10 * 10 + (in[i] - '0');
+            i++;
+        }
+    }
+    *pos = i;
+    if (!is_float)
+        return 0;   /* an integer: Python reads any length exactly */
+    if (n_int > 1000000000u)
+        return 1;
+    return (long long)n_int + (exp_negative ? -exp10 : exp10) > 308;
+}
+
+jp_status jp_json_float_risk(const uint8_t *in, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        if (!is_digit(in[i])) {
+            i++;
+            continue;
+        }
+        if (float_may_overflow(in, len, &i))
+            return JP_ERR_JSON_NUMBER;
+    }
+    return JP_OK;
+}
+
 size_t jp_json_out_bound(size_t len)
 {
     /* Worst case: every byte becomes a six-byte \uXXXX escape. */

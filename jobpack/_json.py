@@ -230,8 +230,14 @@ def decode_section(section: Any, name: str, base: int) -> Any:
     or a JSONDecodeError, never a UnicodeDecodeError or a crash."""
     raw = bytes(section)
     if _json_may_go_first():
+        # A float that overflows must be refused, not read as inf: checked
+        # per float (a Python call each) only in a section where the core's
+        # one cheap pass finds a float that might.
+        decoder = (_STANDARD_JSON if _FLOATS_UNCHECKED is None
+                   or _float_risk(raw, len(raw))
+                   else _FLOATS_UNCHECKED)
         try:
-            return _STANDARD_JSON.decode(raw.decode("utf-8"))
+            return decoder.decode(raw.decode("utf-8"))
         except (ValueError, RecursionError):
             pass  # not standard JSON, too deep, or an integer over the limit
     scan = _core.scan_json(raw)
@@ -265,3 +271,10 @@ def _finite_float(text: str) -> float:
 # Standard JSON limited to what the scan accepts: no NaN or Infinity, and no
 # float that overflows (it would load as inf, which dumps() refuses).
 _STANDARD_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+# The same without the per-float check, for sections jp_json_float_risk
+# clears.  Only with CPython's C scanner, which reads ASCII digits only as the
+# core does (the pure-Python one's \d also takes other digits: "1e\u0664\u0660\u0660").
+_FLOATS_UNCHECKED = (json.JSONDecoder(parse_constant=_reject_constant)
+                     if sys.implementation.name == "cpython"
+                     and json.scanner.c_make_scanner is not None else None)
+_float_risk = _core.lib.jp_json_float_risk

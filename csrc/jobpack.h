@@ -158,7 +158,7 @@ size_t jp_json_out_bound(size_t len);
  * JP_ERR_JSON_NUMBER: one might; read the section with a per-float check.
  * Conservative and grammar-blind: digits inside strings count too (only a
  * false alarm).  Reads ASCII digits only, as Python's C json scanner does.
- * One pass, bounds-checked, no state. */
+ * memchr finds each '.', 'e' and 'E'; only the digits next to one are read. */
 jp_status jp_json_float_risk(const uint8_t *in, size_t len);
 
 /* Everything loading a pack needs, in one crossing: decode and check the

@@ -237,6 +237,12 @@ def _json_scan_from(raw, status: int, convert: bool = False, out=None) -> JSONSc
 _AFTER_ESCAPE = frozenset(range(lib.JP_OK, lib.JP_STATUS_COUNT)) - {lib.JP_ERR_BUFFER_TOO_SMALL}
 
 
+# jp_json_float_risk(section, len(section)) for a bytes section: non-zero if a
+# float in it could overflow a double.  The C function itself: a wrapper
+# would cost as much as the check on a small section.
+json_float_risk = lib.jp_json_float_risk
+
+
 def scan_pack(buf) -> Tuple[Header, Any]:
     """Header checks and a check-only scan of both JSON sections, in one C
     call: (header, jp_json_result[2]).  The results are this thread's

@@ -1,6 +1,7 @@
 """JSON sections: written as Disco writes them, read back as standard JSON
 or, failing that, as the master reads them (``jobpack.dialect``)."""
 import json
+import json.scanner
 import math
 import sys
 from typing import Any, Dict
@@ -276,5 +277,5 @@ _STANDARD_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_
 # core does (the pure-Python one's \d also takes other digits: "1e\u0664\u0660\u0660").
 _FLOATS_UNCHECKED = (json.JSONDecoder(parse_constant=_reject_constant)
                      if sys.implementation.name == "cpython"
-                     and json.scanner.c_make_scanner is not None else None)
-_float_risk = _core.lib.jp_json_float_risk
+                     and getattr(json.scanner, "c_make_scanner", None) is not None else None)
+_float_risk = _core.json_float_risk

@@ -504,75 +504,78 @@ static int top_is_object(const scanner *s)
     return (s->stack[d / 8] >> (d % 8)) & 1;
 }
 
-/* Digits in in[0..end) right before end. */
-static size_t digits_before(const uint8_t *in, size_t end)
+/* A digit run, then a fraction and an exponent if there are any, read from
+ * in[*pos]; returns whether it is a float that could reach 1e309: its value
+ * is below 10^(integer digits + exponent), and nothing below 1e308
+ * overflows a double. */
+static int float_may_overflow(const uint8_t *in, size_t len, size_t *pos)
 {
-    size_t i = end;
-
-    while (i > 0 && is_digit(in[i - 1]))
-        i--;
-    return end - i;
-}
-
-/* Could the float whose '.', 'e' or 'E' is at in[at] reach 1e309?  Its
- * value is below 10^(integer digits + exponent), and nothing below 1e308
- * overflows a double.  A float without an exponent is checked at its '.'. */
-static int float_may_overflow(const uint8_t *in, size_t len, size_t at)
-{
-    size_t n_int, i;
+    size_t i = *pos, n_int;
     uint64_t exp10 = 0;
-    int exp_negative = 0;
+    int is_float = 0, exp_negative = 0;
 
-    if (in[at] == '.')
-        return digits_before(in, at) > 308;
-    /* An exponent follows a digit in a JSON number. */
-    n_int = digits_before(in, at);
-    if (n_int == 0)
-        return 0;
-    if (n_int < at && in[at - n_int - 1] == '.')
-        n_int = digits_before(in, at - n_int - 1);
-    i = at + 1;
-    if (i < len && (in[i] == '+' || in[i] == '-')) {
-        exp_negative = in[i] == '-';
+    while (i < len && is_digit(in[i]))
         i++;
+    n_int = i - *pos;
+    if (i < len && in[i] == '.') {
+        is_float = 1;
+        i++;
+        while (i < len && is_digit(in[i]))
+            i++;
     }
-    for (; i < len && is_digit(in[i]); i++) {
-        if (exp10 < 1000000000u)
-            exp10 = exp10 * 10 + (uint64_t)(in[i] - '0');
+    if (i < len && (in[i] == 'e' || in[i] == 'E')) {
+        is_float = 1;
+        i++;
+        if (i < len && (in[i] == '+' || in[i] == '-')) {
+            exp_negative = in[i] == '-';
+            i++;
+        }
+        for (; i < len && is_digit(in[i]); i++) {
+            if (exp10 < 1000000000u)
+                exp10 = exp10 * 10 + (uint64_t)(in[i] - '0');
+        }
     }
+    *pos = i;
+    if (!is_float)
+        return 0;   /* an integer: Python reads any length exactly */
     /* exp10 saturates low: only ever an overestimate when negative. */
     return exp_negative ? n_int > 308 + exp10 : n_int + exp10 > 308;
 }
 
-static size_t next_byte(const uint8_t *in, size_t len, size_t from, uint8_t c)
+/* Past the string whose opening quote is at in[at]: the index after its
+ * closing quote, or len if it has none. */
+static size_t string_end(const uint8_t *in, size_t len, size_t at)
 {
-    const uint8_t *p = from < len ? memchr(in + from, c, len - from) : NULL;
+    size_t i = at + 1, k;
+    const uint8_t *quote;
 
-    return p ? (size_t)(p - in) : len;
+    while (i < len && (quote = memchr(in + i, '"', len - i)) != NULL) {
+        i = (size_t)(quote - in);
+        for (k = i; k > at + 1 && in[k - 1] == '\\'; k--)
+            ;
+        if ((i - k) % 2 == 0)
+            return i + 1;   /* not escaped: the end */
+        i++;
+    }
+    return len;
 }
 
 jp_status jp_json_float_risk(const uint8_t *in, size_t len)
 {
-    /* Only a '.', 'e' or 'E' can make a number a float: memchr finds them
-     * (sections are mostly strings and integers). */
-    size_t dot = next_byte(in, len, 0, '.'), e = next_byte(in, len, 0, 'e'),
-           big_e = next_byte(in, len, 0, 'E');
+    size_t i = 0;
 
-    for (;;) {
-        size_t at = dot < e ? dot : e;
-
-        at = big_e < at ? big_e : at;
-        if (at >= len)
-            return JP_OK;
-        if (float_may_overflow(in, len, at))
-            return JP_ERR_JSON_NUMBER;
-        if (at == dot)
-            dot = next_byte(in, len, at + 1, '.');
-        else if (at == e)
-            e = next_byte(in, len, at + 1, 'e');
-        else
-            big_e = next_byte(in, len, at + 1, 'E');
+    while (i < len) {
+        if (in[i] == '"') {
+            /* Unterminated: the end (Python's json refuses the section). */
+            i = string_end(in, len, i);
+        } else if (is_digit(in[i])) {
+            if (float_may_overflow(in, len, &i))
+                return JP_ERR_JSON_NUMBER;
+        } else {
+            i++;
+        }
     }
+    return JP_OK;
 }
 
 size_t jp_json_out_bound(size_t len)

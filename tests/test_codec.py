@@ -378,6 +378,23 @@ def test_numbers_inside_strings_are_strings():
     assert JobPack.loads(data).jobdict == {"a": "1e400", "b": "9" * 400 + ".0", "c": 1.5}
 
 
+@given(st.text(), st.sampled_from(["1e400", "-1.8e308", "1" + "0" * 309 + ".0"]))
+def test_float_risk_finds_an_overflow_after_any_string(text, number):
+    """The check skips strings as JSON delimits them (escaped quotes and
+    backslashes included): a float after one is still seen."""
+    for section in (f"[{json.dumps(text)}, {number}]", f'{{{json.dumps(text)}: {number}}}',
+                    f"[{json.dumps(text, ensure_ascii=False)}, {number}]"):
+        raw = section.encode("utf-8", "surrogatepass")
+        assert lib.jp_json_float_risk(raw, len(raw)) != lib.JP_OK, section
+
+
+def test_float_risk_skips_digits_inside_strings():
+    raw = b'{"a": "1e400", "b": "x\\\\", "c": "\\"9e999"}'
+    assert lib.jp_json_float_risk(raw, len(raw)) == lib.JP_OK
+    raw = b'{"a": "x\\"", "b": 1e400}'
+    assert lib.jp_json_float_risk(raw, len(raw)) != lib.JP_OK
+
+
 @given(st.integers(1, 400), st.integers(0, 30), st.booleans(), st.integers(-800, 800),
        st.data())
 @example(309, 1, False, 0, None)   # 309 digits with a fraction

@@ -152,6 +152,16 @@ jp_status jp_json_scan(const uint8_t *in, size_t len,
                        jp_json_result *result);
 size_t jp_json_out_bound(size_t len);
 
+/* Could a float in this section overflow a double (1e400)?  JP_OK: no
+ * number in it can (every float is below 1e308), so a reader that turns
+ * floats into doubles without checking each one gets no infinity.
+ * JP_ERR_JSON_NUMBER: one might; read the section with a per-float check.
+ * Conservative: skips strings as JSON delimits them (memchr to each quote;
+ * a section Python's json reads is valid JSON, so its strings are where this
+ * pass sees them).  Reads ASCII digits only, as Python's C json scanner
+ * does.  One pass, bounds-checked. */
+jp_status jp_json_float_risk(const uint8_t *in, size_t len);
+
 /* Everything loading a pack needs, in one crossing: decode and check the
  * header, then scan the jobdict and jobenvs (check only) into results[0]
  * and results[1], each with its own status.  Returns the header's status

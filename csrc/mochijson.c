@@ -504,6 +504,80 @@ static int top_is_object(const scanner *s)
     return (s->stack[d / 8] >> (d % 8)) & 1;
 }
 
+/* A digit run, then a fraction and an exponent if there are any, read from
+ * in[*pos]; returns whether it is a float that could reach 1e309: its value
+ * is below 10^(integer digits + exponent), and nothing below 1e308
+ * overflows a double. */
+static int float_may_overflow(const uint8_t *in, size_t len, size_t *pos)
+{
+    size_t i = *pos, n_int;
+    uint64_t exp10 = 0;
+    int is_float = 0, exp_negative = 0;
+
+    while (i < len && is_digit(in[i]))
+        i++;
+    n_int = i - *pos;
+    if (i < len && in[i] == '.') {
+        is_float = 1;
+        i++;
+        while (i < len && is_digit(in[i]))
+            i++;
+    }
+    if (i < len && (in[i] == 'e' || in[i] == 'E')) {
+        is_float = 1;
+        i++;
+        if (i < len && (in[i] == '+' || in[i] == '-')) {
+            exp_negative = in[i] == '-';
+            i++;
+        }
+        for (; i < len && is_digit(in[i]); i++) {
+            if (exp10 < 1000000000u)
+                exp10 = exp10 * 10 + (uint64_t)(in[i] - '0');
+        }
+    }
+    *pos = i;
+    if (!is_float)
+        return 0;   /* an integer: Python reads any length exactly */
+    /* exp10 saturates low: only ever an overestimate when negative. */
+    return exp_negative ? n_int > 308 + exp10 : n_int + exp10 > 308;
+}
+
+/* Past the string whose opening quote is at in[at]: the index after its
+ * closing quote, or len if it has none. */
+static size_t string_end(const uint8_t *in, size_t len, size_t at)
+{
+    size_t i = at + 1, k;
+    const uint8_t *quote;
+
+    while (i < len && (quote = memchr(in + i, '"', len - i)) != NULL) {
+        i = (size_t)(quote - in);
+        for (k = i; k > at + 1 && in[k - 1] == '\\'; k--)
+            ;
+        if ((i - k) % 2 == 0)
+            return i + 1;   /* not escaped: the end */
+        i++;
+    }
+    return len;
+}
+
+jp_status jp_json_float_risk(const uint8_t *in, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        if (in[i] == '"') {
+            /* Unterminated: the end (Python's json refuses the section). */
+            i = string_end(in, len, i);
+        } else if (is_digit(in[i])) {
+            if (float_may_overflow(in, len, &i))
+                return JP_ERR_JSON_NUMBER;
+        } else {
+            i++;
+        }
+    }
+    return JP_OK;
+}
+
 size_t jp_json_out_bound(size_t len)
 {
     /* Worst case: every byte becomes a six-byte \uXXXX escape. */

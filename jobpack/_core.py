@@ -243,6 +243,12 @@ def _json_scan_from(raw: "_CBuffer", status: int, convert: bool = False,
 _AFTER_ESCAPE = frozenset(range(lib.JP_OK, lib.JP_STATUS_COUNT)) - {lib.JP_ERR_BUFFER_TOO_SMALL}
 
 
+# jp_json_float_risk(section, len(section)) for a bytes section: non-zero if a
+# float in it could overflow a double.  The C function itself: a wrapper
+# would cost as much as the check on a small section.
+json_float_risk = lib.jp_json_float_risk
+
+
 def scan_pack(buf: "Buffer") -> "Tuple[Header, CData]":
     """Header checks and a check-only scan of both JSON sections, in one C
     call: (header, jp_json_result[2]).  The results are this thread's

@@ -1,6 +1,7 @@
 """JSON sections: written as Disco writes them, read back as standard JSON
 or, failing that, as the master reads them (``jobpack.dialect``)."""
 import json
+import json.scanner
 import math
 import re
 import sys
@@ -232,8 +233,14 @@ def decode_section(section: Any, name: str, base: int) -> Any:
     or a JSONDecodeError, never a UnicodeDecodeError or a crash."""
     raw = bytes(section)
     if _json_may_go_first():
+        # A float that overflows must be refused, not read as inf: checked
+        # per float (a Python call each) only in a section where the core's
+        # one cheap pass finds a float that might.
+        decoder = (_STANDARD_JSON if _FLOATS_UNCHECKED is None
+                   or _float_risk(raw, len(raw))
+                   else _FLOATS_UNCHECKED)
         try:
-            return _STANDARD_JSON.decode(raw.decode("utf-8"))
+            return decoder.decode(raw.decode("utf-8"))
         except (ValueError, RecursionError):
             pass  # not standard JSON, too deep, or an integer over the limit
     scan = _core.scan_json(raw)
@@ -305,3 +312,10 @@ def _finite_float(text: str) -> float:
 # Python's json does not read first get them through _decode_with_constants).
 # No float that overflows: Disco never writes 1e400, and the master refuses it.
 _STANDARD_JSON = json.JSONDecoder(parse_float=_finite_float)
+# The same without the per-float check, for sections jp_json_float_risk
+# clears.  Only with CPython's C scanner, which reads ASCII digits only as the
+# core does (the pure-Python one's \d also takes other digits: "1e\u0664\u0660\u0660").
+_FLOATS_UNCHECKED: Optional[json.JSONDecoder] = (
+    json.JSONDecoder() if sys.implementation.name == "cpython"
+    and getattr(json.scanner, "c_make_scanner", None) is not None else None)
+_float_risk = _core.json_float_risk

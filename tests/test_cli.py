@@ -74,6 +74,19 @@ def test_version_and_usage_errors():
     assert proc.err.count("\n") == 1 and "invalid choice" in proc.err
 
 
+def test_version_imports_neither_the_library_nor_the_formats():
+    """`jobpack --version` (and argument parsing) stays a light process:
+    the library, validate's rules and dataclasses load when a command runs."""
+    probe = ("import sys; from jobpack import cli; cli._build_parser(); "
+             "print(sorted(m for m in ('jobpack.pack', 'jobpack.validate', 'jobpack._core', "
+             "'jobpack.cli.rules', 'dataclasses') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+    from jobpack import VERSION2, cli
+    assert cli._VERSION2 == VERSION2   # the pack command's default
+
+
 def test_help_shows_an_example_for_every_subcommand(capsys):
     # In-process: argparse's output is the same, and subprocesses are slow.
     from jobpack import cli

@@ -5,6 +5,7 @@ import array
 import errno
 import io
 import json
+import math
 import mmap
 import os
 import struct
@@ -350,6 +351,86 @@ def test_fallback_is_only_what_dumps_can_write(jobdict, at):
     with pytest.raises(JSONDecodeError) as info:
         JobPack.loads(raw_pack(jobdict, b"{}"))
     assert info.value.offset == 128 + at
+
+
+# Floats at the edge of a double: what the master refuses (it reads no value
+# that overflows one) loads() refuses too; the rest loads as Python reads it,
+# underflow included (1e-400 is 0.0).
+_FLOAT_EDGES = [
+    "1.7976931348623157e308", "-1.7976931348623157e308", "1e308", "1.8e308", "-1.8e308",
+    "1e400", "1E+400", "-1e400", "1e-400", "0.0000001e315", "0.1e309", "100e307",
+    "17976931348623157" + "0" * 292 + ".0",       # 309 digits: DBL_MAX
+    "18" + "0" * 307 + ".0",                      # 309 digits: over it
+    "9" * 308 + ".5", "9" * 309 + ".0",
+    "1" + "0" * 299 + "e9", "2" + "0" * 299 + "e9",  # a long mantissa, a short exponent
+    "1" + "0" * 400 + "e-100", "0." + "0" * 400 + "1e710",
+]
+
+
+@pytest.mark.parametrize("text", _FLOAT_EDGES)
+def test_float_edges_load_as_the_master_reads_them(text):
+    overflows = math.isinf(float(text))
+    assert _core.scan_json(text.encode()).ok != overflows     # the master's verdict
+    for jobdict in (f'{{"a": {text}}}', f'{{"s": "1e400", "a": [{text}]}}'):
+        data = raw_pack(jobdict.encode(), b"{}")
+        if overflows:
+            with pytest.raises(JSONDecodeError) as info:
+                JobPack.loads(data)
+            assert info.value.offset == 128 + jobdict.rindex(text)
+        else:
+            value = JobPack.loads(data).jobdict["a"]
+            assert value in (float(text), [float(text)])
+
+
+def test_numbers_inside_strings_are_strings():
+    data = raw_pack(b'{"a": "1e400", "b": "' + b"9" * 400 + b'.0", "c": 1.5}', b"{}")
+    assert JobPack.loads(data).jobdict == {"a": "1e400", "b": "9" * 400 + ".0", "c": 1.5}
+
+
+@given(st.text(), st.sampled_from(["1e400", "-1.8e308", "1" + "0" * 309 + ".0"]))
+def test_float_risk_finds_an_overflow_after_any_string(text, number):
+    """The check skips strings as JSON delimits them (escaped quotes and
+    backslashes included): a float after one is still seen."""
+    for section in (f"[{json.dumps(text)}, {number}]", f'{{{json.dumps(text)}: {number}}}',
+                    f"[{json.dumps(text, ensure_ascii=False)}, {number}]"):
+        raw = section.encode("utf-8", "surrogatepass")
+        assert lib.jp_json_float_risk(raw, len(raw)) != lib.JP_OK, section
+
+
+def test_float_risk_skips_digits_inside_strings():
+    raw = b'{"a": "1e400", "b": "x\\\\", "c": "\\"9e999"}'
+    assert lib.jp_json_float_risk(raw, len(raw)) == lib.JP_OK
+    raw = b'{"a": "x\\"", "b": 1e400}'
+    assert lib.jp_json_float_risk(raw, len(raw)) != lib.JP_OK
+
+
+@given(st.integers(1, 400), st.integers(0, 30), st.booleans(), st.integers(-800, 800),
+       st.data())
+@example(309, 1, False, 0, None)   # 309 digits with a fraction
+def test_float_risk_flags_every_float_that_overflows(n_int, n_frac, exp, exponent, data):
+    """jp_json_float_risk may flag a float that fits (loads() then checks
+    each float), never miss one that overflows."""
+    digits = "1" * n_int if data is None else data.draw(
+        st.text("0123456789", min_size=n_int, max_size=n_int).map(lambda t: "1" + t[1:]))
+    text = digits + ("." + "9" * n_frac if n_frac or not exp else "") + (
+        f"e{exponent}" if exp else "")
+    if math.isinf(float(text)):
+        assert lib.jp_json_float_risk(text.encode(), len(text)) != lib.JP_OK, text
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: abs(x) < 1e307))
+def test_float_risk_clears_floats_python_writes(value):
+    """Floats as json.dumps writes them (repr) below 1e307 are cleared: the
+    check sends no ordinary section to the per-float path."""
+    text = json.dumps({"a": [value, -value, "x"]}).encode()
+    assert lib.jp_json_float_risk(text, len(text)) == lib.JP_OK
+
+
+@pytest.mark.parametrize("tail", [b"1", b"1.", b"1e", b"1e+", b"1.5E-", b"9" * 400, b"", b"e400"])
+def test_float_risk_at_the_end_of_the_section(tail):
+    text = b'{"a": ' + tail
+    assert lib.jp_json_float_risk(text, len(text)) == lib.JP_OK
+    assert lib.jp_json_float_risk(tail + b", 5e400", len(tail) + 7) != lib.JP_OK
 
 
 @pytest.mark.parametrize("jobdict, found", [

@@ -15,8 +15,7 @@ import threading
 from typing import Any, List, NoReturn, Optional, Sequence
 
 from .. import __version__, errors
-from ..pack import VERSION2
-from . import escape, formats, rules
+from . import escape, formats
 from .common import ERROR, FAIL, CLIError
 
 __all__ = ["main"]
@@ -183,6 +182,11 @@ def _count(text: str) -> int:
     return value
 
 
+# jobpack.pack.VERSION2, without importing the library to parse arguments
+# (tests/test_cli.py checks they agree).
+_VERSION2 = 2
+
+
 def _pack_version(text: str) -> int:
     try:
         version = int(text, 10)
@@ -197,6 +201,7 @@ def _codes(text: str) -> List[str]:
     codes = [part.strip() for part in text.split(",") if part.strip()]
     if not codes:
         raise argparse.ArgumentTypeError("expected problem codes or prefixes, such as zip_")
+    from . import rules  # only for --select/--ignore: not at start-up
     bad = rules.unknown_selectors(codes)
     if bad:
         raise argparse.ArgumentTypeError(
@@ -269,7 +274,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--home", required=True, metavar="DIR|ZIP",
                    help="a directory to zip deterministically, or a ZIP file used as it is")
     p.add_argument("--data", metavar="FILE", help="the job data, any bytes (default: none)")
-    p.add_argument("--version", type=_pack_version, default=VERSION2, metavar="1|2",
+    p.add_argument("--version", type=_pack_version, default=_VERSION2, metavar="1|2",
                    dest="pack_version", help="job pack version: 1 (Disco 0.4 map/reduce "
                    "jobdict) or 2 (0.5+ pipeline jobdict, the default); other 16-bit "
                    "versions are written with a warning, the master rejects them")

@@ -5,20 +5,22 @@ A format is a module in this package named as ``--format`` spells it, whose
 to FORMATS.  A format's module is imported only when it is chosen.
 """
 import importlib
-from dataclasses import dataclass
-from typing import Callable, List, Optional, TextIO, Tuple, Type
+from typing import TYPE_CHECKING, Callable, List, Optional, TextIO, Tuple, Type
 
-from ...validate import Problem
+from ..._record import record
+
+if TYPE_CHECKING:  # `jobpack --version` imports this package: not the library
+    from ...validate import Problem
 
 FORMATS = ("text", "json", "github", "sarif", "junit")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Verdict:
     """One pack's result, as every format gets it."""
 
     path: str                # as given ('-' is standard input)
-    problems: List[Problem]  # those --select/--ignore keep, in validate's order
+    problems: "List[Problem]"  # those --select/--ignore keep, in validate's order
     master_accepts: bool     # whatever --select/--ignore keep
     size: Optional[int] = None  # the pack's length in bytes, when known
 

@@ -1,5 +1,5 @@
 """Building blocks: text, JSON values of a wanted (or unwanted) type, paths, URLs."""
-from typing import Any
+from typing import Any, Literal, Tuple
 
 from hypothesis import strategies as st
 
@@ -19,7 +19,8 @@ _KNOWN_KEYS = ("prefix", "owner", "worker", "save_results", "save_info", "schedu
 
 # Text the master reads back as json.dumps (ensure_ascii) wrote it: no lone
 # surrogates and no U+FFFE/U+FFFF, whose \u escapes the master refuses.
-_chars = st.characters(exclude_categories=("Cs",), exclude_characters="\ufffe\uffff")
+_NO_SURROGATES: Tuple[Literal["Cs"]] = ("Cs",)
+_chars = st.characters(exclude_categories=_NO_SURROGATES, exclude_characters="\ufffe\uffff")
 
 
 def _text(min_size: int = 0, max_size: int = 12) -> st.SearchStrategy[str]:

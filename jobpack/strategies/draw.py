@@ -146,7 +146,8 @@ def _no_local_constants() -> Iterator[None]:
     a script, a test run or the command line."""
     try:
         from hypothesis.internal.conjecture import providers
-        empty = providers.Constants()
+        # Hypothesis internal: Constants is not re-exported by providers.
+        empty = providers.Constants()  # type: ignore[attr-defined]
         original = providers._get_local_constants
         cache = providers.CONSTANTS_CACHE.cache   # holds pools built with them
     except (ImportError, AttributeError):  # a version without the feature

@@ -59,7 +59,7 @@ class _Base:
 
 
 @st.composite
-def _base_strategy(draw, version: Optional[int], any_header_version: bool):
+def _base_strategy(draw: st.DrawFn, version: Optional[int], any_header_version: bool) -> _Base:
     pack = draw(_JOBPACKS[version])
     header_version = pack.version
     if any_header_version:
@@ -70,7 +70,8 @@ def _base_strategy(draw, version: Optional[int], any_header_version: bool):
 _BASES = {(v, a): _base_strategy(v, a) for v in (None, 1, 2) for a in (False, True)}
 
 
-def _base(version: Optional[int] = None, any_header_version: bool = False):
+def _base(version: Optional[int] = None,
+          any_header_version: bool = False) -> st.SearchStrategy[_Base]:
     """A valid pack to break; with any_header_version, the header may claim
     any version (for faults the master finds before it looks at it)."""
     return _BASES[version, any_header_version]
@@ -87,7 +88,7 @@ _BAD_MAGIC = st.one_of(st.sampled_from([0xC0D5, 0xD4C0, 0]),
 
 
 @st.composite
-def _header_faults(draw, faults=None):
+def _header_faults(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     data = b.pack()
     d, e, h, a = struct.unpack("!IIII", data[4:20])
@@ -111,7 +112,7 @@ def _header_faults(draw, faults=None):
 
 
 @st.composite
-def _truncated(draw):
+def _truncated(draw: st.DrawFn) -> Tuple[bytes, str]:
     data = draw(_base(any_header_version=True)).pack()
     (jobdata_offset,) = struct.unpack("!I", data[16:20])
     return data[:draw(st.integers(0, jobdata_offset - 1))], "invalid_header"
@@ -153,7 +154,7 @@ _JSON_FAULTS = st.one_of(
 )
 
 
-def _break_json(section: bytes, fault: tuple) -> Tuple[bytes, str]:
+def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
     """A JSON object section broken in one place, with its code."""
     body = section[1:]  # after the opening brace: '}' or '"key": ...}'
 
@@ -188,7 +189,7 @@ def _break_json(section: bytes, fault: tuple) -> Tuple[bytes, str]:
 
 
 @st.composite
-def _json_faults(draw, faults=None):
+def _json_faults(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     in_jobenvs = draw(st.booleans())
     broken, code = _break_json(_encode(b.jobenvs if in_jobenvs else b.jobdict), draw(faults if faults is not None else _JSON_FAULTS))
@@ -206,7 +207,7 @@ _MISSING = st.one_of(*[st.tuples(st.just(v), st.sampled_from(keys))
 
 
 @st.composite
-def _missing_key(draw, faults=None):
+def _missing_key(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     version, key = draw(faults if faults is not None else _MISSING)
     b = draw(_base(version, any_header_version=key in _COMMON_KEYS))
     jobdict = {k: v for k, v in b.jobdict.items() if k != key}
@@ -227,7 +228,7 @@ _NONSTRING_KEYS = [b"1", b"null", b"true", b"-2.5e3"]
 
 
 @st.composite
-def _wrong_type(draw, faults=None):
+def _wrong_type(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     fault = draw(faults if faults is not None else _WRONG_TYPE)
     if fault in ("scheduler", "scheduler_text", "v1_flag", "v1_shuffle"):
         b = draw(_base(1 if fault.startswith("v1") else None))
@@ -271,7 +272,7 @@ _SMALL_CODES = st.lists(st.integers(0, 127), max_size=4)
 
 
 @st.composite
-def _bad_prefix(draw, faults=None):
+def _bad_prefix(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     fault = draw(faults if faults is not None else _THREE)
     if fault == "text":
@@ -282,7 +283,7 @@ def _bad_prefix(draw, faults=None):
     return b.changed("prefix", draw(_not_str)), "prefix_not_string"
 
 
-def _good_save_info_codes(codes: list) -> bool:
+def _good_save_info_codes(codes: List[Any]) -> bool:
     return len(codes) >= 4 and codes[:4] in ([104, 100, 102, 115], [100, 100, 102, 115])
 
 
@@ -296,7 +297,7 @@ _BAD_SAVE_INFO_CODES = st.lists(st.one_of(st.integers(0, 200),
 
 
 @st.composite
-def _bad_save_info(draw, faults=None):
+def _bad_save_info(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     fault = draw(faults if faults is not None else _THREE)
     if fault == "text":
@@ -310,12 +311,12 @@ _BAD_SAVE_RESULTS = st.one_of(st.sampled_from([None, 0, 1, "true", "false"]), _n
 
 
 @st.composite
-def _bad_save_results(draw):
+def _bad_save_results(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     return b.changed("save_results", draw(_BAD_SAVE_RESULTS)), "invalid_job_save_results"
 
 
-def _insert(items: list, draw, value: Any) -> list:
+def _insert(items: List[Any], draw: st.DrawFn, value: Any) -> List[Any]:
     items = list(items)
     items.insert(draw(st.integers(0, len(items))), value)
     return items
@@ -326,7 +327,7 @@ _PIPELINE_FAULTS = st.sampled_from(["not_list", "stage_not_list", "length", "nam
 
 
 @st.composite
-def _bad_pipeline(draw, faults=None):
+def _bad_pipeline(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base(2))
     fault = draw(faults if faults is not None else _PIPELINE_FAULTS)
     good = ["stage_x", "split", False]
@@ -352,7 +353,7 @@ _BAD_GROUPING = st.one_of(
 
 
 @st.composite
-def _bad_grouping(draw):
+def _bad_grouping(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(2))
     stages = [list(s) for s in b.jobdict["pipeline"]]
     stages[draw(st.integers(0, len(stages) - 1))][1] = draw(_BAD_GROUPING)
@@ -360,7 +361,7 @@ def _bad_grouping(draw):
 
 
 @st.composite
-def _repeated_stages(draw):
+def _repeated_stages(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base(2))
     stages = b.jobdict["pipeline"]
     twin = [draw(st.sampled_from([s[0] for s in stages])), draw(st.sampled_from(GROUPINGS)),
@@ -376,7 +377,7 @@ _NOT_URL_LIST = st.one_of(_URLS, _not_list)
 
 
 @st.composite
-def _bad_inputs(draw, faults=None):
+def _bad_inputs(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     version, fault, *forced = draw(faults if faults is not None else _INPUT_FAULTS)
     b = draw(_base(version))
     if version == 1:
@@ -414,7 +415,7 @@ _UNSUPPORTED_VERSION = st.integers(0, 0xFFFF).filter(lambda v: v not in (1, 2))
 
 
 @st.composite
-def _bad_version(draw):
+def _bad_version(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     b.header_version = draw(_UNSUPPORTED_VERSION)
     return b.pack(), "unsupported_version"
@@ -465,8 +466,8 @@ def malformed_jobpacks(kind: Optional[str] = None) -> st.SearchStrategy[Tuple[by
 
 
 
-def _sweep_json_faults() -> List[tuple]:
-    faults: List[tuple] = [("value", v) for v in _BAD_VALUES]
+def _sweep_json_faults() -> List[Tuple[Any, ...]]:
+    faults: List[Tuple[Any, ...]] = [("value", v) for v in _BAD_VALUES]
     faults += [("whitespace", ws, where) for ws in _BAD_WHITESPACE for where in range(4)]
     faults += [("refused", entry) for entry in REFUSED]
     faults += [("refused_key", entry) for entry in _REFUSED_STRINGS]

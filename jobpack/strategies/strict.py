@@ -3,7 +3,7 @@ import io
 import re
 import struct
 import zipfile
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -22,7 +22,7 @@ STRICT_CODES: Tuple[str, ...] = (
 )
 
 
-def _fresh_key(taken: Dict[str, Any], candidates) -> str:
+def _fresh_key(taken: Dict[str, Any], candidates: Iterable[str]) -> str:
     for key in candidates:
         if key not in taken:
             return key
@@ -30,7 +30,7 @@ def _fresh_key(taken: Dict[str, Any], candidates) -> str:
 
 
 @st.composite
-def _reserved(draw):
+def _reserved(draw: st.DrawFn) -> Tuple[bytes, str]:
     data = bytearray(disco_dumps(draw(_JOBPACKS[None])))
     for at in draw(st.lists(st.integers(20, 127), min_size=1, max_size=4, unique=True)):
         data[at] = draw(st.integers(1, 255))
@@ -53,7 +53,8 @@ _DIALECT_STRING = st.sampled_from([s for s, is_string in DIALECT if is_string])
 
 
 @st.composite
-def _dialect(draw, forms=None, snippet=None):
+def _dialect(draw: st.DrawFn, forms: Optional[st.SearchStrategy[Any]] = None,
+             snippet: Optional[bytes] = None) -> Tuple[bytes, str]:
     b = draw(_base())
     in_jobenvs = draw(st.booleans()) and (snippet is None or snippet.startswith(b'"'))
     target = b.jobenvs if in_jobenvs else b.jobdict
@@ -100,7 +101,7 @@ _LOSER = st.one_of(_json, st.just("a/b"))
 
 
 @st.composite
-def _duplicate(draw, places=None):
+def _duplicate(draw: st.DrawFn, places: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base())
     where = draw(places if places is not None else _DUPLICATE_PLACES)
     if where == "jobenvs":   # the master keeps both pairs
@@ -133,7 +134,7 @@ _UNPORTABLE = st.one_of(
 
 
 @st.composite
-def _unportable_prefix(draw, value=None):
+def _unportable_prefix(draw: st.DrawFn, value: Any = None) -> Tuple[bytes, str]:
     b = draw(_base())
     return b.changed("prefix", draw(_UNPORTABLE) if value is None else value), \
         "prefix_not_portable"
@@ -145,7 +146,7 @@ _CODE_LIST_PREFIXES = [[], [0], [0x10FFFF], [-1], [0x110000], [106, 111, 98]]
 
 
 @st.composite
-def _worker_not_in_home(draw):
+def _worker_not_in_home(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     names = set(zipfile.ZipFile(io.BytesIO(b.home)).namelist())
     if draw(st.booleans()):
@@ -165,7 +166,7 @@ _UNSAFE_WORKER = st.one_of(
 
 
 @st.composite
-def _worker_path_unsafe(draw):
+def _worker_path_unsafe(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     return b.changed("worker", draw(_UNSAFE_WORKER)), "worker_path_unsafe"
 
@@ -176,7 +177,7 @@ _JUNK = st.one_of(st.sampled_from([b"not a zip", b"\x1f\x8b\x08\x00gzip", b"PK"]
 
 
 @st.composite
-def _not_zip(draw, faults=None):
+def _not_zip(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base())
     fault = draw(faults if faults is not None else _NOT_ZIP_FAULTS)
     home = b.home
@@ -207,7 +208,7 @@ _TRAVERSAL_NAMES = st.one_of(
 
 
 @st.composite
-def _traversal(draw):
+def _traversal(draw: st.DrawFn) -> Tuple[bytes, str]:
     b = draw(_base())
     files, dirs = _draw_home_files(draw, b.jobdict["worker"])
     files = _insert(files, draw, (draw(_TRAVERSAL_NAMES), b"x", 0o100644, zipfile.ZIP_STORED))
@@ -216,7 +217,7 @@ def _traversal(draw):
 
 
 @st.composite
-def _bomb(draw):
+def _bomb(draw: st.DrawFn) -> Tuple[bytes, str]:
     """A home whose directory declares more than 64 MiB (the strict floor)
     and more than 100 times its size: one entry's uncompressed size lies."""
     b = draw(_base())

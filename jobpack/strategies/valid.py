@@ -67,7 +67,8 @@ def jobdicts(version: Optional[int] = None, *,
     optional = {"save_results": st.booleans(), "save_info": _SAVE_INFO}
     if version == 2:
         scheduler = st.fixed_dictionaries({}, optional={"max_cores": st.integers(1, 2 ** 31)})
-        required = {**common, "pipeline": _STAGES, "inputs": _V2_INPUTS, "scheduler": scheduler}
+        required: Dict[str, st.SearchStrategy[Any]] = {
+            **common, "pipeline": _STAGES, "inputs": _V2_INPUTS, "scheduler": scheduler}
     else:
         scheduler = st.fixed_dictionaries({}, optional={
             "max_cores": st.integers(1, 2 ** 31), "force_local": st.booleans(),
@@ -79,7 +80,7 @@ def jobdicts(version: Optional[int] = None, *,
     base = st.fixed_dictionaries(required, optional=optional)
 
     @st.composite
-    def build(draw):
+    def build(draw: st.DrawFn) -> Dict[str, Any]:
         jobdict = draw(base)
         jobdict.update(draw(_EXTRAS))
         order = draw(st.permutations(list(jobdict)))
@@ -127,7 +128,8 @@ def _parents(path: str) -> List[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def _draw_home_files(draw, worker: str):
+def _draw_home_files(draw: st.DrawFn, worker: str
+                     ) -> Tuple[List[Tuple[str, bytes, int, int]], List[str]]:
     """(files, dirs) of a consistent home: the worker first, no name both a
     file and a directory, no duplicates."""
     files = [(worker, draw(_WORKER_BODY), draw(st.sampled_from([0o100755, 0o100644])),
@@ -146,13 +148,13 @@ def _draw_home_files(draw, worker: str):
     return files, dirs
 
 
-def _draw_home(draw, worker: str) -> bytes:
+def _draw_home(draw: st.DrawFn, worker: str) -> bytes:
     files, dirs = _draw_home_files(draw, worker)
     return _zip(files, dirs, draw(_COMMENT), draw(st.booleans()))
 
 
 @st.composite
-def _jobhome(draw, worker: Optional[str]):
+def _jobhome(draw: st.DrawFn, worker: Optional[str]) -> bytes:
     return _draw_home(draw, draw(_WORKER_PATHS) if worker is None else worker)
 
 
@@ -165,7 +167,7 @@ def jobhomes(worker: Optional[str] = None) -> st.SearchStrategy[bytes]:
 
 
 @st.composite
-def _jobpack(draw, version: Optional[int]):
+def _jobpack(draw: st.DrawFn, version: Optional[int]) -> JobPack:
     if version is None:
         version = draw(st.sampled_from([2, 1]))
     worker = draw(_WORKER_PATHS)

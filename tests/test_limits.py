@@ -243,3 +243,17 @@ def test_progress_line_only_for_more_than_50_packs(tmp_path, monkeypatch, capsys
     shown = "jobpack: checked " in terminal.getvalue()
     assert shown == (delta > 0), terminal.getvalue()
     assert json.loads(capsys.readouterr().out)["summary"]["packs"] == 50 + delta
+
+
+# -- JobPack.header(): each offset is a 32-bit field --------------------------
+
+@pytest.mark.parametrize("delta", EITHER_SIDE)
+def test_header_offsets_up_to_2_32_minus_1(delta):
+    top = 0xFFFFFFFF + delta
+    if delta > 0:
+        with pytest.raises(jobpack.HeaderFieldError, match="from 0 to 2\\*\\*32-1"):
+            JobPack.header([128, 128, 128, top])
+    else:
+        head = JobPack.header([128, 128, 128, top])
+        assert len(head) == 128
+        assert struct.unpack_from(">4I", head, 4) == (128, 128, 128, top)

@@ -111,7 +111,10 @@ def reader(tmp_path, name, body):
 # Shell readers start fast; the Python ones below only run over a few packs.
 ACCEPT_ALL = "true"
 REJECT_ALL = "false"
-SEGFAULT_ON_TRAILING_COMMA = "sh -c 'grep -qa \",}\" \"$1\" && kill -SEGV $$; exit 0' sh {}"
+# Crashes on every pack holding a JSON object (all of them), so the test does
+# not depend on what the draw happens to contain on this interpreter (PyPy's
+# draw for seed 3 had no ",}").
+SEGFAULT_ON_AN_OBJECT = "sh -c 'grep -qa \"{\" \"$1\" && kill -SEGV $$; exit 0' sh {}"
 
 # Checks the header only, like a reader that never looks inside the sections.
 HEADER_ONLY = """
@@ -169,7 +172,7 @@ def test_difftest_on_a_standard_json_reader(tmp_path):
 
 
 def test_difftest_reports_crashes(tmp_path):
-    found = difftest.difftest(SEGFAULT_ON_TRAILING_COMMA, count=30, seed=3, kinds=["strict"],
+    found = difftest.difftest(SEGFAULT_ON_AN_OBJECT, count=30, seed=3, kinds=["strict"],
                               shrink_runs=40)
     assert any(i.reader_status == "crash (signal 11)" for i in found)
 

@@ -103,6 +103,14 @@ def _encode(value: Any) -> str:
             return _encode_with_long_ints(value)  # or the same error again
     except RecursionError:
         return _encode_iterative(value)
+    except TypeError:
+        # PyPy can turn a RecursionError met while it records the context of
+        # another exception into a TypeError ("couldn't record exception
+        # context"): a deep value gets the iterative encoder, which raises
+        # the real TypeError if there is one.
+        if _deeper_than(value, _SAFE_DEPTH):
+            return _encode_iterative(value)
+        raise
 
 
 # CPython's default: within it, Python's recursive json raises RecursionError

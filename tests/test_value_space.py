@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobpack import EncodeError, JobPack, JobPackError, JSONDecodeError, dialect
+from jobpack.errors import EncodeTypeError
 from jobpack.validate import MasterRejection, jobinfo, validate
 
 from conftest import examples
@@ -303,3 +304,31 @@ def test_strided_buffers_are_read():
     assert jobinfo(strided) == jobinfo(VALID)
     assert JobPack.offsets(strided) == JobPack.offsets(VALID)
     assert bytes(JobPack.view(strided).jobenvs) == bytes(JobPack.view(VALID).jobenvs)
+
+
+def test_recursion_error_reported_as_type_error_falls_back(monkeypatch):
+    # PyPy reports a RecursionError met while recording another exception's
+    # context as TypeError("couldn't record exception context ..."); the
+    # deep value must still be written, iteratively, with the same bytes.
+    from jobpack import _json
+    deep = nest({"h": dialect.HugeInt("9" * 5000)}, 2_000, True)
+    expected = JobPack(2, {"deep": deep}, {}).dumps()
+    real_encoder, real_long_ints = _json._ENCODER, _json._encode_with_long_ints
+
+    def pypy_like(real):
+        def encode(value):
+            if _json._deeper_than(value, 100):
+                raise TypeError("couldn't record exception context for exception 'TypeError', "
+                                "got: RecursionError('maximum recursion depth exceeded')")
+            return real(value)
+        return encode
+
+    class PyPyLikeEncoder:
+        encode = staticmethod(pypy_like(real_encoder.encode))
+
+    monkeypatch.setattr(_json, "_ENCODER", PyPyLikeEncoder())
+    monkeypatch.setattr(_json, "_encode_with_long_ints", pypy_like(real_long_ints))
+    assert JobPack(2, {"deep": deep}, {}).dumps() == expected
+    # A real TypeError in a deep value is still reported as one.
+    with pytest.raises(EncodeTypeError, match="object is not JSON serializable"):
+        JobPack(2, {"deep": nest({"x": object()}, 2_000, True)}, {}).dumps()

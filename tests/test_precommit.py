@@ -17,6 +17,10 @@ import pytest
 from test_cli import INVALID, WORDCOUNT, jobdict_v2, zip_with
 from jobpack import JobPack
 
+# Each test builds the C extension in a fresh virtualenv: .ci/run runs them
+# on one interpreter's leg, not on all four (-m "not install" elsewhere).
+pytestmark = pytest.mark.install
+
 SOURCE = Path(__file__).resolve().parent.parent
 # What the copy needs to install; everything else in the tree is left out.
 SOURCE_FILES = ["setup.py", "pyproject.toml", "MANIFEST.in", "README.md",

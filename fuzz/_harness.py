@@ -23,6 +23,7 @@ name and the traceback.
 import hashlib
 import importlib
 import importlib.util
+import math
 import os
 import random
 import struct
@@ -49,7 +50,9 @@ def import_instrumented():
 
 def same_json(a, b) -> bool:
     """a == b for decoded JSON, without recursion (packs nest thousands of
-    levels deep) and stricter than ==: true is not 1, 1 is not 1.0."""
+    levels deep) and stricter than ==: exact types (true is not 1, 1 is not
+    1.0), keys in the same order, -0.0 is not 0.0, and NaN is NaN.  The one
+    comparison the harnesses and the tests use (tests/conftest.py)."""
     stack = [(a, b)]
     while stack:
         x, y = stack.pop()
@@ -58,11 +61,17 @@ def same_json(a, b) -> bool:
         if isinstance(x, dict):
             if list(x) != list(y):
                 return False
-            stack.extend((x[k], y[k]) for k in x)
+            stack.extend(zip(x.values(), y.values()))
         elif isinstance(x, (list, tuple)):
             if len(x) != len(y):
                 return False
             stack.extend(zip(x, y))
+        elif isinstance(x, float):
+            if x != x or y != y:
+                if not (x != x and y != y):
+                    return False
+            elif x != y or math.copysign(1.0, x) != math.copysign(1.0, y):
+                return False
         elif x != y:
             return False
     return True

@@ -9,6 +9,7 @@ import importlib.machinery
 import json
 import os
 import signal
+import sys
 import warnings
 from pathlib import Path
 
@@ -29,6 +30,11 @@ assert hasattr(jobpack._native, "ffi") and hasattr(jobpack._native, "lib")
 warnings.filterwarnings("ignore", category=BytesWarning, module=r"hypothesis\.")
 
 VECTORS_DIR = Path(__file__).parent / "vectors"
+
+# fuzz/ holds the harness helpers the tests share (and the generator-power
+# scripts some tests import).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fuzz"))
+from _harness import same_json  # noqa: E402  exact JSON equality, iterative
 
 # Property tests run a quick smoke by default; JOBPACK_SLOW=1 runs 20x more.
 SLOW = os.environ.get("JOBPACK_SLOW", "") not in ("", "0")

@@ -15,6 +15,8 @@ import pytest
 from jobpack import JobPack, JobPackError, JSONDecodeError, home
 from jobpack.validate import MasterRejection, jobinfo, validate
 
+from conftest import same_json
+
 REGRESSIONS = Path(__file__).resolve().parent.parent / "fuzz" / "regressions"
 
 
@@ -23,27 +25,6 @@ def regression(name: str) -> bytes:
     if not path.exists():
         pytest.skip(f"{path} is not in this checkout")
     return path.read_bytes()
-
-
-def same_json(a, b) -> bool:
-    """a == b for decoded JSON, without recursion (== on a pack nested 3000
-    deep raises RecursionError) and with true != 1."""
-    stack = [(a, b)]
-    while stack:
-        x, y = stack.pop()
-        if type(x) is not type(y):
-            return False
-        if isinstance(x, dict):
-            if list(x) != list(y):
-                return False
-            stack.extend((x[k], y[k]) for k in x)
-        elif isinstance(x, list):
-            if len(x) != len(y):
-                return False
-            stack.extend(zip(x, y))
-        elif x != y:
-            return False
-    return True
 
 
 def round_trips(data: bytes) -> bool:

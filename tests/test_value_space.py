@@ -23,7 +23,7 @@ from jobpack import EncodeError, JobPack, JobPackError, JSONDecodeError, dialect
 from jobpack.errors import EncodeTypeError
 from jobpack.validate import MasterRejection, jobinfo, validate
 
-from conftest import examples
+from conftest import examples, same_json
 
 HAS_DIGIT_LIMIT = hasattr(sys, "set_int_max_str_digits")
 NO_DIGIT_LIMIT = ("this Python has no sys.set_int_max_str_digits (PyPy, or CPython before "
@@ -99,30 +99,6 @@ packs = st.builds(JobPack, st.sampled_from([1, 2]), jobdicts, jobenvs, blobs, bl
 
 # -- iterative helpers ---------------------------------------------------
 
-def same(a, b) -> bool:
-    """a == b with exact types (True is not 1, 1.0 is not 1, -0.0 is not
-    0.0) and dict order, without recursion."""
-    stack = [(a, b)]
-    while stack:
-        x, y = stack.pop()
-        if type(x) is not type(y):
-            return False
-        if isinstance(x, dict):
-            if list(x) != list(y):
-                return False
-            stack.extend(zip(x.values(), y.values()))
-        elif isinstance(x, list):
-            if len(x) != len(y):
-                return False
-            stack.extend(zip(x, y))
-        elif isinstance(x, float):
-            if x != y or math.copysign(1, x) != math.copysign(1, y):
-                return False
-        elif x != y:
-            return False
-    return True
-
-
 def master_reads(*values) -> bool:
     """Does the master read what json.dumps writes for these values: no lone
     surrogate and no U+FFFE/U+FFFF in any string (key or value)?"""
@@ -144,11 +120,11 @@ def check_round_trip(pack: JobPack) -> None:
     data = pack.dumps()
     back = JobPack.loads(data)
     assert back.version == pack.version
-    assert same(back.jobdict, pack.jobdict) and same(back.jobenvs, pack.jobenvs)
+    assert same_json(back.jobdict, pack.jobdict) and same_json(back.jobenvs, pack.jobenvs)
     assert back.dumps() == data
     if master_reads(pack.jobdict, pack.jobenvs):
         back = JobPack.loads(data, master_only=True)
-        assert same(back.jobdict, pack.jobdict) and same(back.jobenvs, pack.jobenvs)
+        assert same_json(back.jobdict, pack.jobdict) and same_json(back.jobenvs, pack.jobenvs)
     else:
         with pytest.raises(JSONDecodeError):
             JobPack.loads(data, master_only=True)
@@ -212,7 +188,7 @@ def test_deep_jobdict_with_every_feature(process_settings):
     check_round_trip(JobPack(2, {"deep": nest(leaf, depth, True)}, {"K": "\ufffe"}))
     # The master's reading, and validation, of the same depth.
     data = JobPack(2, {**V2, "owner": nest({"n": -(10**700)}, depth, True)}, {}).dumps()
-    assert same(JobPack.loads(data, master_only=True).jobdict["owner"],
+    assert same_json(JobPack.loads(data, master_only=True).jobdict["owner"],
                 nest({"n": -(10**700)}, depth, True))
     assert [p.code for p in validate(data, strict=True)] == ["worker_not_in_home"]
 
@@ -298,7 +274,7 @@ def test_strided_buffers_are_read():
     doubled = bytes(b for c in VALID for b in (c, 0))
     strided = memoryview(doubled)[::2]
     assert not strided.c_contiguous
-    assert same(JobPack.loads(strided).jobdict, JobPack.loads(VALID).jobdict)
+    assert same_json(JobPack.loads(strided).jobdict, JobPack.loads(VALID).jobdict)
     assert JobPack.loads(strided, master_only=True).jobenvs == {"K": "v" * 50}
     assert validate(strided, strict=True) == validate(VALID, strict=True)
     assert jobinfo(strided) == jobinfo(VALID)
@@ -332,3 +308,14 @@ def test_recursion_error_reported_as_type_error_falls_back(monkeypatch):
     # A real TypeError in a deep value is still reported as one.
     with pytest.raises(EncodeTypeError, match="object is not JSON serializable"):
         JobPack(2, {"deep": nest({"x": object()}, 2_000, True)}, {}).dumps()
+
+
+def test_same_json_is_exact_and_iterative():
+    # The comparison every round-trip test here rests on: if it were ==,
+    # a reader turning 1 into true or -0.0 into 0.0 would pass them.
+    assert same_json({"a": [1, -0.0, math.nan, None]}, {"a": [1, -0.0, math.nan, None]})
+    for x, y in [(1, True), (1, 1.0), (-0.0, 0.0), (math.nan, 0.0), (0.0, math.nan),
+                 ({"a": 1, "b": 2}, {"b": 2, "a": 1}), ([1], [1, 1]), ("1", b"1")]:
+        assert not same_json(x, y) and not same_json([x], [y]), (x, y)
+    assert same_json(nest(0, 50_000, True), nest(0, 50_000, True))
+    assert not same_json(nest(0, 50_000, True), nest(0.0, 50_000, True))

@@ -39,8 +39,10 @@ def test_hang_the_alarm_cannot_interrupt():
 
 def run_under_our_conftest(tmp_path, module):
     (tmp_path / "conftest.py").write_text(
+        # the helpers it imports from the suite's fuzz/ directory
+        f"import sys; sys.path.insert(0, {str(CONFTEST.parent.parent / 'fuzz')!r})\n"
         f"exec(compile(open({str(CONFTEST)!r}).read(), 'conftest.py', 'exec'))\n"
-        "HARD_EXIT_AFTER_S = 0.5\n")
+        "HARD_EXIT_AFTER_S = 0.5\nPYPY_FACTOR = 1\n")
     (tmp_path / "test_hangs.py").write_text(module)
     proc = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider",
                            str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,

@@ -252,7 +252,13 @@ class _Pack:
         return done
 
     def jobdict(self) -> Dict[str, Any]:
-        value = self.json(0)[0]
+        # json(0) inlined: a Python call costs more than the checks around it.
+        done = self.decoded[0]
+        if done is None:
+            offsets = self.offsets
+            done = self.decoded[0] = _decode(self.data[offsets[0]:offsets[1]], 0, offsets[0],
+                                             self.strict)
+        value = done[0]
         if type(value) is not dict:
             raise _Reject("jobdict_not_object",
                           f"the jobdict must be a JSON object, found {type(value).__name__}",
@@ -260,7 +266,11 @@ class _Pack:
         return value
 
     def jobenvs(self) -> List[Tuple[str, str]]:
-        pairs, features, feature_offset, is_object, _ = self.json(1)
+        done = self.decoded[1]
+        if done is None:  # json(1) inlined
+            offsets = self.offsets
+            done = self.decoded[1] = _decode(self.data[offsets[1]:offsets[2]], 1, offsets[1], False)
+        pairs, features, feature_offset, is_object, _ = done
         if not is_object:
             raise _Reject("jobenvs_not_object",
                           f"the jobenvs must be a JSON object of strings, found {_describe(pairs)}",
@@ -273,7 +283,7 @@ class _Pack:
                 raise _Reject("jobenvs_not_strings",
                               f"jobenvs value of {key!r} must be a string, found {_describe(value)}",
                               self.offsets[1])
-        return cast(List[Tuple[str, str]], pairs)
+        return cast("List[Tuple[str, str]]", pairs)  # a string: List[...] costs two calls
 
 
 _NAMES = ("jobdict", "jobenvs")
@@ -292,24 +302,30 @@ def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicate
     # RecursionError first) nor convert an integer longer than MAX_INT_DIGITS
     # digits in quadratic time (a section too short to hold one, or a digit
     # limit that refuses one, cheaply: the CLI lifts the limit).
-    if sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT and (
-            len(section) <= _MAX_INT_DIGITS
-            or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS):
+    if (len(section) <= _MAX_INT_DIGITS
+            or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS) and (
+            sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT):
+        # JSONDecoder.decode inlined: its scanner called directly, with the
+        # same whitespace rule around the value (decode and raw_decode cost
+        # two Python calls and two regex matches a section).
         try:
             text = section.decode("utf-8") if type(section) is bytes else str(section, "utf-8")
             if "\\u" in text and _REFUSED_ESCAPE.search(text):
                 raise ValueError("an escape the master may refuse")
+            start = 0 if text[:1] == "{" else _WHITESPACE(text).end()
             if i:  # the jobenvs: pairs, in file order
-                value = _PAIRS_DECODER.decode(text)
-                is_object = text[:1] == "{" or text.lstrip(" \t\r\n")[:1] == "{"
-                return value, 0, 0, is_object, None
-            if note_duplicates:
+                value, end = _PAIRS_SCAN(text, start)
+            elif note_duplicates:
                 _duplicates.found = False
-                value = _NOTING_DECODER.decode(text)
-                return value, 0, 0, type(value) is dict, _duplicates.found
-            value = _DECODER.decode(text)
-            return value, 0, 0, type(value) is dict, None
-        except (ValueError, RecursionError):
+                value, end = _NOTING_SCAN(text, start)
+            else:
+                value, end = _SCAN(text, start)
+            if end != len(text) and _WHITESPACE(text, end).end() != len(text):
+                raise ValueError("extra data after the value")
+            if i:
+                return value, 0, 0, text[start] == "{", None
+            return value, 0, 0, type(value) is dict, _duplicates.found if note_duplicates else None
+        except (ValueError, RecursionError, StopIteration):  # StopIteration: no value
             pass
     pairs = i == 1
     scan = _core.scan_json(section)
@@ -357,6 +373,10 @@ _PAIRS_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_
                                   object_pairs_hook=list)
 _NOTING_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
                                    object_pairs_hook=_dict_noting_duplicates)
+_SCAN = _DECODER.scan_once
+_PAIRS_SCAN = _PAIRS_DECODER.scan_once
+_NOTING_SCAN = _NOTING_DECODER.scan_once
+_WHITESPACE = json.decoder.WHITESPACE.match  # what JSONDecoder.decode skips
 
 
 def _find(d: Dict[str, Any], key: str) -> Any:

@@ -77,6 +77,14 @@ def _int_text(value: int) -> str:
 # insertion order); allow_nan=False because the master cannot read NaN.  One
 # shared encoder: json.dumps with any option builds a new one per call.
 _ENCODER = json.JSONEncoder(allow_nan=False)
+# What _ENCODER.encode() runs on CPython, called directly: JSONEncoder.encode
+# and iterencode are two Python frames and a closure per call, more than
+# encoding a small section.  The arguments are iterencode's (a fresh markers
+# dict each call, as there: it is the circular-reference check's state).
+_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_ENCODER_ARGS = (_ENCODER.default, json.encoder.encode_basestring_ascii, _ENCODER.indent,
+                 _ENCODER.key_separator, _ENCODER.item_separator, _ENCODER.sort_keys,
+                 _ENCODER.skipkeys, _ENCODER.allow_nan)
 
 
 def encode_section(value: Any, name: str) -> bytes:
@@ -98,7 +106,9 @@ def _encode(value: Any) -> str:
         return _encode_iterative(value)
     try:
         try:
-            return _ENCODER.encode(value)
+            if _C_MAKE_ENCODER is None:  # PyPy
+                return _ENCODER.encode(value)
+            return "".join(_C_MAKE_ENCODER({}, *_ENCODER_ARGS)(value, 0))
         except (TypeError, ValueError):
             return _encode_with_long_ints(value)  # or the same error again
     except RecursionError:

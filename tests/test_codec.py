@@ -1071,3 +1071,15 @@ def test_pack_view_is_zero_copy():
     raw = bytes(data)
     assert JobPack.view(raw).jobhome.obj is raw
     assert JobPack.loads(raw, zero_copy=True).jobdata.obj is raw
+
+
+def test_encoder_without_json_c_encoder_writes_the_same_bytes(monkeypatch):
+    """PyPy has no json C encoder: JSONEncoder.encode then writes sections,
+    byte for byte what the direct C-encoder call writes on CPython."""
+    from jobpack import _json
+    values = [{"a": [1, 2.5, None, True], "\u00e9": "\u2028\ud800"}, [], "x", -0.0, {1: 2}]
+    direct = [_json.encode_section(v, "jobdict") for v in values]
+    monkeypatch.setattr(_json, "_C_MAKE_ENCODER", None)
+    assert [_json.encode_section(v, "jobdict") for v in values] == direct
+    with pytest.raises(EncodeError, match="NaN"):
+        _json.encode_section({"x": float("nan")}, "jobdict")

@@ -254,12 +254,18 @@ def decode_section(section: Any, name: str, base: int) -> Any:
         # A float that overflows must be refused, not read as inf: checked
         # per float (a Python call each) only in a section where the core's
         # one cheap pass finds a float that might.
-        decoder = (_STANDARD_JSON if _FLOATS_UNCHECKED is None
-                   or _float_risk(raw, len(raw))
-                   else _FLOATS_UNCHECKED)
+        scan = (_STANDARD_SCAN if _UNCHECKED_SCAN is None
+                or _float_risk(raw, len(raw))
+                else _UNCHECKED_SCAN)
+        # JSONDecoder.decode inlined: its scanner called directly, with the
+        # same whitespace rule around the value (decode and raw_decode cost
+        # two Python calls and two regex matches a section).
         try:
-            return decoder.decode(raw.decode("utf-8"))
-        except (ValueError, RecursionError):
+            text = raw.decode("utf-8")
+            value, end = scan(text, 0 if text[:1] == "{" else _WHITESPACE(text).end())
+            if end == len(text) or _WHITESPACE(text, end).end() == len(text):
+                return value
+        except (ValueError, RecursionError, StopIteration):  # StopIteration: no value
             pass  # not standard JSON, too deep, or an integer over the limit
     scan = _core.scan_json(raw)
     if not scan.readable:
@@ -337,3 +343,6 @@ _FLOATS_UNCHECKED: Optional[json.JSONDecoder] = (
     json.JSONDecoder() if sys.implementation.name == "cpython"
     and getattr(json.scanner, "c_make_scanner", None) is not None else None)
 _float_risk = _core.json_float_risk
+_STANDARD_SCAN = _STANDARD_JSON.scan_once
+_UNCHECKED_SCAN = None if _FLOATS_UNCHECKED is None else _FLOATS_UNCHECKED.scan_once
+_WHITESPACE = json.decoder.WHITESPACE.match  # what JSONDecoder.decode skips

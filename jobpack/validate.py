@@ -228,7 +228,7 @@ class _Pack:
     """A pack as the master reads it, each section decoded once, lazily, in
     the master's order.  ``data`` is bytes or a flat byte memoryview."""
 
-    __slots__ = ("data", "header", "offsets", "strict", "decoded")
+    __slots__ = ("data", "header", "offsets", "strict", "decoded", "tried")
 
     def __init__(self, data: Any, header: _core.Header, strict: bool = False):
         self.data = data
@@ -236,6 +236,10 @@ class _Pack:
         self.offsets = header.offsets
         self.strict = strict
         self.decoded: List[Optional[_Decoded]] = [None, None]
+        # Whether the master's checks decoded section i: tried and not
+        # decoded is refused (the strict checks do not decode it again: its
+        # scan and error text cost more than the rest of the pack).
+        self.tried = [False, False]
 
     def section(self, i: int) -> Any:
         bounds = self.offsets + (len(self.data),)
@@ -255,6 +259,7 @@ class _Pack:
         done = self.decoded[0]
         if done is None:
             offsets = self.offsets
+            self.tried[0] = True
             done = self.decoded[0] = _decode(self.data[offsets[0]:offsets[1]], 0, offsets[0],
                                              self.strict)
         value = done[0]
@@ -268,6 +273,7 @@ class _Pack:
         done = self.decoded[1]
         if done is None:  # json(1) inlined
             offsets = self.offsets
+            self.tried[1] = True
             done = self.decoded[1] = _decode(self.data[offsets[1]:offsets[2]], 1, offsets[1], False)
         pairs, features, feature_offset, is_object, _ = done
         if not is_object:
@@ -697,10 +703,12 @@ def _strict_checks(pack: _Pack, accepted: bool) -> List[Problem]:
     for i in (0, 1):
         decoded = pack.decoded[i]
         if decoded is None:
+            if pack.tried[i]:
+                continue  # refused: the master's problem, already reported
             try:
                 decoded = pack.json(i)
             except _Reject:
-                continue  # the master's problem, already reported
+                continue  # refused, but after the master's own problem
         value, features, feature_offset, is_object, has_duplicate = decoded
         features &= _DIALECT_ONLY
         if features:

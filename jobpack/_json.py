@@ -5,7 +5,7 @@ import json.scanner
 import math
 import re
 import sys
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _core, dialect, errors
 
@@ -254,15 +254,15 @@ def decode_section(section: Any, name: str, base: int) -> Any:
         # A float that overflows must be refused, not read as inf: checked
         # per float (a Python call each) only in a section where the core's
         # one cheap pass finds a float that might.
-        scan = (_STANDARD_SCAN if _UNCHECKED_SCAN is None
-                or _float_risk(raw, len(raw))
-                else _UNCHECKED_SCAN)
+        scanner = (_STANDARD_SCAN if _UNCHECKED_SCAN is None
+                   or _float_risk(raw, len(raw))
+                   else _UNCHECKED_SCAN)
         # JSONDecoder.decode inlined: its scanner called directly, with the
         # same whitespace rule around the value (decode and raw_decode cost
         # two Python calls and two regex matches a section).
         try:
             text = raw.decode("utf-8")
-            value, end = scan(text, 0 if text[:1] == "{" else _WHITESPACE(text).end())
+            value, end = scanner(text, 0 if text[:1] == "{" else _WHITESPACE(text).end())
             if end == len(text) or _WHITESPACE(text, end).end() == len(text):
                 return value
         except (ValueError, RecursionError, StopIteration):  # StopIteration: no value
@@ -343,6 +343,20 @@ _FLOATS_UNCHECKED: Optional[json.JSONDecoder] = (
     json.JSONDecoder() if sys.implementation.name == "cpython"
     and getattr(json.scanner, "c_make_scanner", None) is not None else None)
 _float_risk = _core.json_float_risk
-_STANDARD_SCAN = _STANDARD_JSON.scan_once
-_UNCHECKED_SCAN = None if _FLOATS_UNCHECKED is None else _FLOATS_UNCHECKED.scan_once
-_WHITESPACE = json.decoder.WHITESPACE.match  # what JSONDecoder.decode skips
+
+
+# What JSONDecoder.decode() runs, for callers that skip its two frames: the
+# decoder's scanner ((value, end), or StopIteration where no value starts)
+# and the whitespace it skips around the value (neither is in typeshed).
+Scanner = Callable[[str, int], Tuple[Any, int]]
+
+
+def scanner_of(decoder: json.JSONDecoder) -> Scanner:
+    scan: Scanner = getattr(decoder, "scan_once")
+    return scan
+
+
+WHITESPACE: "Callable[..., re.Match[str]]" = getattr(json.decoder, "WHITESPACE").match
+_WHITESPACE = WHITESPACE
+_STANDARD_SCAN = scanner_of(_STANDARD_JSON)
+_UNCHECKED_SCAN = None if _FLOATS_UNCHECKED is None else scanner_of(_FLOATS_UNCHECKED)

@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union, cast
 
 from . import _core, dialect, errors, home
 from ._native import lib
-from ._json import _DEFAULT_RECURSION_LIMIT
+from ._json import _DEFAULT_RECURSION_LIMIT, WHITESPACE, scanner_of
 from ._record import record
 from .home.scan import BOMB_FLOOR as _BOMB_FLOOR, scan_for_worker, too_much
 from .pack import JobPack, Source, _read_source
@@ -386,10 +386,10 @@ _PAIRS_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_
                                   object_pairs_hook=list)
 _NOTING_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
                                    object_pairs_hook=_dict_refusing_duplicates)
-_SCAN = _DECODER.scan_once
-_PAIRS_SCAN = _PAIRS_DECODER.scan_once
-_NOTING_SCAN = _NOTING_DECODER.scan_once
-_WHITESPACE = json.decoder.WHITESPACE.match  # what JSONDecoder.decode skips
+_SCAN = scanner_of(_DECODER)
+_PAIRS_SCAN = scanner_of(_PAIRS_DECODER)
+_NOTING_SCAN = scanner_of(_NOTING_DECODER)
+_WHITESPACE = WHITESPACE
 
 
 def _find(d: Dict[str, Any], key: str) -> Any:

@@ -15,7 +15,9 @@
  *     JP_ERR_BUFFER_TOO_SMALL (or the input's own error), never an overflow;
  *   - offsets stay inside the input, and result.status is the status;
  *   - a top-level float is refused as out of range (JP_ERR_JSON_NUMBER)
- *     exactly when the C library's correctly rounded strtod overflows.
+ *     exactly when the C library's correctly rounded strtod overflows;
+ *   - jp_json_float_risk reads any input within its bounds and answers
+ *     JP_OK or JP_ERR_JSON_NUMBER.
  */
 #include <math.h>
 #include <stdint.h>
@@ -108,6 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jp_status s1, s2, s3;
 
     CHECK(bound >= size);
+    s1 = jp_json_float_risk(in, size);
+    CHECK(s1 == JP_OK || s1 == JP_ERR_JSON_NUMBER);
     s1 = scan(in, size, NULL, 0, scratch_len, &r1);
     CHECK(s1 != JP_ERR_BUFFER_TOO_SMALL);
     CHECK(r1.out_len == 0);

@@ -5,7 +5,7 @@ import json.scanner
 import math
 import re
 import sys
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _core, dialect, errors
 
@@ -77,6 +77,14 @@ def _int_text(value: int) -> str:
 # insertion order); allow_nan=False because the master cannot read NaN.  One
 # shared encoder: json.dumps with any option builds a new one per call.
 _ENCODER = json.JSONEncoder(allow_nan=False)
+# What _ENCODER.encode() runs on CPython, called directly: JSONEncoder.encode
+# and iterencode are two Python frames and a closure per call, more than
+# encoding a small section.  The arguments are iterencode's (a fresh markers
+# dict each call, as there: it is the circular-reference check's state).
+_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_ENCODER_ARGS = (_ENCODER.default, json.encoder.encode_basestring_ascii, _ENCODER.indent,
+                 _ENCODER.key_separator, _ENCODER.item_separator, _ENCODER.sort_keys,
+                 _ENCODER.skipkeys, _ENCODER.allow_nan)
 
 
 def encode_section(value: Any, name: str) -> bytes:
@@ -98,7 +106,9 @@ def _encode(value: Any) -> str:
         return _encode_iterative(value)
     try:
         try:
-            return _ENCODER.encode(value)
+            if _C_MAKE_ENCODER is None:  # PyPy
+                return _ENCODER.encode(value)
+            return "".join(_C_MAKE_ENCODER({}, *_ENCODER_ARGS)(value, 0))
         except (TypeError, ValueError):
             return _encode_with_long_ints(value)  # or the same error again
     except RecursionError:
@@ -244,12 +254,18 @@ def decode_section(section: Any, name: str, base: int) -> Any:
         # A float that overflows must be refused, not read as inf: checked
         # per float (a Python call each) only in a section where the core's
         # one cheap pass finds a float that might.
-        decoder = (_STANDARD_JSON if _FLOATS_UNCHECKED is None
+        scanner = (_STANDARD_SCAN if _UNCHECKED_SCAN is None
                    or _float_risk(raw, len(raw))
-                   else _FLOATS_UNCHECKED)
+                   else _UNCHECKED_SCAN)
+        # JSONDecoder.decode inlined: its scanner called directly, with the
+        # same whitespace rule around the value (decode and raw_decode cost
+        # two Python calls and two regex matches a section).
         try:
-            return decoder.decode(raw.decode("utf-8"))
-        except (ValueError, RecursionError):
+            text = raw.decode("utf-8")
+            value, end = scanner(text, 0 if text[:1] == "{" else _WHITESPACE(text).end())
+            if end == len(text) or _WHITESPACE(text, end).end() == len(text):
+                return value
+        except (ValueError, RecursionError, StopIteration):  # StopIteration: no value
             pass  # not standard JSON, too deep, or an integer over the limit
     scan = _core.scan_json(raw)
     if not scan.readable:
@@ -327,3 +343,20 @@ _FLOATS_UNCHECKED: Optional[json.JSONDecoder] = (
     json.JSONDecoder() if sys.implementation.name == "cpython"
     and getattr(json.scanner, "c_make_scanner", None) is not None else None)
 _float_risk = _core.json_float_risk
+
+
+# What JSONDecoder.decode() runs, for callers that skip its two frames: the
+# decoder's scanner ((value, end), or StopIteration where no value starts)
+# and the whitespace it skips around the value (neither is in typeshed).
+Scanner = Callable[[str, int], Tuple[Any, int]]
+
+
+def scanner_of(decoder: json.JSONDecoder) -> Scanner:
+    scan: Scanner = getattr(decoder, "scan_once")
+    return scan
+
+
+WHITESPACE: "Callable[..., re.Match[str]]" = getattr(json.decoder, "WHITESPACE").match
+_WHITESPACE = WHITESPACE
+_STANDARD_SCAN = scanner_of(_STANDARD_JSON)
+_UNCHECKED_SCAN = None if _FLOATS_UNCHECKED is None else scanner_of(_FLOATS_UNCHECKED)

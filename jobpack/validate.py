@@ -19,14 +19,13 @@ import json
 import mmap
 import re
 import sys
-import threading
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union, cast
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union, cast
 
 from . import _core, dialect, errors, home
 from ._native import lib
-from ._json import _DEFAULT_RECURSION_LIMIT
+from ._json import _DEFAULT_RECURSION_LIMIT, WHITESPACE, scanner_of
 from ._record import record
-from .home.scan import scan_and_contains
+from .home.scan import BOMB_FLOOR as _BOMB_FLOOR, scan_for_worker, too_much
 from .pack import JobPack, Source, _read_source
 
 __all__ = ["Problem", "validate", "jobinfo", "MasterRejection"]
@@ -229,7 +228,7 @@ class _Pack:
     """A pack as the master reads it, each section decoded once, lazily, in
     the master's order.  ``data`` is bytes or a flat byte memoryview."""
 
-    __slots__ = ("data", "header", "offsets", "strict", "decoded")
+    __slots__ = ("data", "header", "offsets", "strict", "decoded", "tried")
 
     def __init__(self, data: Any, header: _core.Header, strict: bool = False):
         self.data = data
@@ -237,6 +236,10 @@ class _Pack:
         self.offsets = header.offsets
         self.strict = strict
         self.decoded: List[Optional[_Decoded]] = [None, None]
+        # Whether the master's checks decoded section i: tried and not
+        # decoded is refused (the strict checks do not decode it again: its
+        # scan and error text cost more than the rest of the pack).
+        self.tried = [False, False]
 
     def section(self, i: int) -> Any:
         bounds = self.offsets + (len(self.data),)
@@ -252,7 +255,14 @@ class _Pack:
         return done
 
     def jobdict(self) -> Dict[str, Any]:
-        value = self.json(0)[0]
+        # json(0) inlined: a Python call costs more than the checks around it.
+        done = self.decoded[0]
+        if done is None:
+            offsets = self.offsets
+            self.tried[0] = True
+            done = self.decoded[0] = _decode(self.data[offsets[0]:offsets[1]], 0, offsets[0],
+                                             self.strict)
+        value = done[0]
         if type(value) is not dict:
             raise _Reject("jobdict_not_object",
                           f"the jobdict must be a JSON object, found {type(value).__name__}",
@@ -260,7 +270,12 @@ class _Pack:
         return value
 
     def jobenvs(self) -> List[Tuple[str, str]]:
-        pairs, features, feature_offset, is_object, _ = self.json(1)
+        done = self.decoded[1]
+        if done is None:  # json(1) inlined
+            offsets = self.offsets
+            self.tried[1] = True
+            done = self.decoded[1] = _decode(self.data[offsets[1]:offsets[2]], 1, offsets[1], False)
+        pairs, features, feature_offset, is_object, _ = done
         if not is_object:
             raise _Reject("jobenvs_not_object",
                           f"the jobenvs must be a JSON object of strings, found {_describe(pairs)}",
@@ -273,7 +288,7 @@ class _Pack:
                 raise _Reject("jobenvs_not_strings",
                               f"jobenvs value of {key!r} must be a string, found {_describe(value)}",
                               self.offsets[1])
-        return cast(List[Tuple[str, str]], pairs)
+        return cast("List[Tuple[str, str]]", pairs)  # a string: List[...] costs two calls
 
 
 _NAMES = ("jobdict", "jobenvs")
@@ -292,24 +307,35 @@ def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicate
     # RecursionError first) nor convert an integer longer than MAX_INT_DIGITS
     # digits in quadratic time (a section too short to hold one, or a digit
     # limit that refuses one, cheaply: the CLI lifts the limit).
-    if sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT and (
-            len(section) <= _MAX_INT_DIGITS
-            or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS):
+    if (len(section) <= _MAX_INT_DIGITS
+            or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS) and (
+            sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT):
+        # JSONDecoder.decode inlined: its scanner called directly, with the
+        # same whitespace rule around the value (decode and raw_decode cost
+        # two Python calls and two regex matches a section).
         try:
             text = section.decode("utf-8") if type(section) is bytes else str(section, "utf-8")
             if "\\u" in text and _REFUSED_ESCAPE.search(text):
                 raise ValueError("an escape the master may refuse")
+            start = 0 if text[:1] == "{" else _WHITESPACE(text).end()
+            duplicate = None
             if i:  # the jobenvs: pairs, in file order
-                value = _PAIRS_DECODER.decode(text)
-                is_object = text[:1] == "{" or text.lstrip(" \t\r\n")[:1] == "{"
-                return value, 0, 0, is_object, None
-            if note_duplicates:
-                _duplicates.found = False
-                value = _NOTING_DECODER.decode(text)
-                return value, 0, 0, type(value) is dict, _duplicates.found
-            value = _DECODER.decode(text)
-            return value, 0, 0, type(value) is dict, None
-        except (ValueError, RecursionError):
+                value, end = _PAIRS_SCAN(text, start)
+            elif note_duplicates:
+                try:
+                    value, end = _NOTING_SCAN(text, start)
+                    duplicate = False
+                except _DuplicateKey:  # the master keeps the last value, as dict() does
+                    value, end = _SCAN(text, start)
+                    duplicate = True
+            else:
+                value, end = _SCAN(text, start)
+            if end != len(text) and _WHITESPACE(text, end).end() != len(text):
+                raise ValueError("extra data after the value")
+            if i:
+                return value, 0, 0, text[start] == "{", None
+            return value, 0, 0, type(value) is dict, duplicate
+        except (ValueError, RecursionError, StopIteration):  # StopIteration: no value
             pass
     pairs = i == 1
     scan = _core.scan_json(section)
@@ -335,28 +361,35 @@ def _finite_float(text: str) -> float:
     return value
 
 
-class _Duplicates(threading.local):
-    found = False
+class _DuplicateKey(Exception):
+    """Internal: an object repeats a key (not a ValueError: the section is
+    valid JSON, decoded again without the check)."""
 
 
-def _dict_noting_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+def _dict_refusing_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    # Raises rather than noting the find in shared state: no thread-local to
+    # reset and read around each decode.
     value = dict(pairs)
     if len(value) != len(pairs):
-        _duplicates.found = True
+        raise _DuplicateKey
     return value
 
 
 _INF = float("inf")
+_DIALECT_ONLY = _core.DIALECT_ONLY
 _MAX_INT_DIGITS = dialect.MAX_INT_DIGITS
 _OK = lib.JP_OK
 
-_duplicates = _Duplicates()
 _REFUSED_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|[fF]{3}[eEfF])")
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 _PAIRS_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
                                   object_pairs_hook=list)
 _NOTING_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
-                                   object_pairs_hook=_dict_noting_duplicates)
+                                   object_pairs_hook=_dict_refusing_duplicates)
+_SCAN = scanner_of(_DECODER)
+_PAIRS_SCAN = scanner_of(_PAIRS_DECODER)
+_NOTING_SCAN = scanner_of(_NOTING_DECODER)
+_WHITESPACE = WHITESPACE
 
 
 def _find(d: Dict[str, Any], key: str) -> Any:
@@ -636,7 +669,7 @@ def validate(source: "Union[Source, JobPack]", *, strict: bool = False) -> List[
                 "header bytes 20-127 are reserved and should be zero (the master ignores them; "
                 "some clients leave them uninitialised)", header.reserved_nonzero, True))
         if pack is not None:
-            problems.extend(_strict_checks(pack))
+            problems.extend(_strict_checks(pack, not problems))
     return problems  # type: ignore[return-value]
 
 
@@ -660,82 +693,94 @@ def _strict(code: str, message: str, offset: Optional[int] = None) -> Problem:
     return Problem(code, message, offset, True)
 
 
-def _strict_checks(pack: _Pack) -> Iterable[Problem]:
+def _strict_checks(pack: _Pack, accepted: bool) -> List[Problem]:
+    """The checks beyond the master; ``accepted``: the master accepts the
+    pack, so its jobdict is an object and its jobenvs flat string pairs.
+    (The common valid case is tested inline first, as in _master.)"""
+    found = []
     offsets = pack.offsets
     jobdict: Any = None
-    for i, name in enumerate(_NAMES):
-        try:
-            decoded = pack.json(i)
-        except _Reject:
-            continue  # the master's problem, already reported
+    for i in (0, 1):
+        decoded = pack.decoded[i]
+        if decoded is None:
+            if pack.tried[i]:
+                continue  # refused: the master's problem, already reported
+            try:
+                decoded = pack.json(i)
+            except _Reject:
+                continue  # refused, but after the master's own problem
         value, features, feature_offset, is_object, has_duplicate = decoded
-        features &= _core.DIALECT_ONLY
+        features &= _DIALECT_ONLY
         if features:
+            name = _NAMES[i]
             names = [text for bit, text in _core.FEATURE_NAMES.items() if features & bit]
-            yield _strict("json_dialect_only",
-                          f"{name} uses JSON that only the master's decoder reads "
-                          f"({', '.join(names)}); standard JSON readers "
-                          f"reject or misread it", offsets[i] + feature_offset)
-        if has_duplicate is False:
-            duplicate = None
+            found.append(_strict("json_dialect_only",
+                                 f"{name} uses JSON that only the master's decoder reads "
+                                 f"({', '.join(names)}); standard JSON readers "
+                                 f"reject or misread it", offsets[i] + feature_offset))
+        if has_duplicate is False or (i == 1 and accepted and len(dict(value)) == len(value)):
+            duplicate = None  # (flat string pairs with distinct keys)
         elif i == 1:
             duplicate = _first_duplicate_pair(value) if is_object else _first_duplicate_key(value)
         else:  # the jobdict as pairs, to name the first repeated key
             duplicate = _first_duplicate_key(dialect.loads(pack.section(0), pairs=True))
         if duplicate is not None:
-            keeps = "the last value" if name == "jobdict" else "both pairs"
-            yield _strict("duplicate_key",
-                          f"{name} repeats the key {duplicate!r}; the master keeps {keeps}, "
-                          f"other readers may not", offsets[i])
+            name = _NAMES[i]
+            keeps = "the last value" if i == 0 else "both pairs"
+            found.append(_strict("duplicate_key",
+                                 f"{name} repeats the key {duplicate!r}; the master keeps "
+                                 f"{keeps}, other readers may not", offsets[i]))
         if i == 0 and is_object:
             jobdict = value
 
-    if isinstance(jobdict, dict) and "prefix" in jobdict:
+    is_dict = isinstance(jobdict, dict)
+    if is_dict and "prefix" in jobdict:
         prefix = jobdict["prefix"]
         if not (isinstance(prefix, str) and PORTABLE_PREFIX.match(prefix)):
-            yield _strict("prefix_not_portable",
-                          f"prefix should be non-empty and use only [a-zA-Z0-9_] "
-                          f"(Disco's documented rule), found {_describe(prefix)}", offsets[0])
-    if isinstance(jobdict, dict):
-        yield from _third_party_shapes(jobdict, pack.header.version, offsets[0])
+            found.append(_strict("prefix_not_portable",
+                                 f"prefix should be non-empty and use only [a-zA-Z0-9_] "
+                                 f"(Disco's documented rule), found {_describe(prefix)}",
+                                 offsets[0]))
+    if is_dict:
+        _third_party_shapes(jobdict, pack.header.version, offsets[0], found)
 
     home_offset = offsets[2]
-    zip_bytes = pack.section(2)
-    worker = jobdict.get("worker") if isinstance(jobdict, dict) else None
-    worker_found = False
-    zip_scan: Optional[home.ZipScan]
+    zip_bytes = pack.data[home_offset:offsets[3]]
+    worker = jobdict.get("worker") if is_dict else None
+    unsafe = isinstance(worker, str) and _unsafe_path(worker)
     try:
-        if isinstance(worker, str) and not _unsafe_path(worker):
-            zip_scan, worker_found = scan_and_contains(zip_bytes, worker)
-        else:
-            zip_scan = home.scan(zip_bytes)
+        total, first_flagged, worker_found = scan_for_worker(
+            zip_bytes, worker if isinstance(worker, str) and not unsafe else None)
+        scanned = True
     except errors.ZipError as e:
-        yield _strict("jobhome_not_zip", f"the job home is not a valid ZIP archive: {e.message}",
-                      home_offset + (e.offset or 0))
-        zip_scan = None
-    if zip_scan is not None:
-        if zip_scan.first_flagged is not None:
-            entry = home.entries(zip_bytes, start=zip_scan.first_flagged, limit=1)[0]
-            yield _strict("zip_path_traversal",
-                          f"job home entry {entry.name!r} is absolute or climbs out with '..'; "
-                          f"the master would unzip it outside the job's directory", home_offset)
-        if home.expands_too_much(zip_scan, len(zip_bytes)):
-            yield _strict("zip_bomb",
-                          f"the job home expands to {zip_scan.total_uncompressed} bytes from "
-                          f"{len(zip_bytes)}: refuse it as a zip bomb", home_offset)
-    if isinstance(jobdict, dict) and "worker" in jobdict:
-        worker = jobdict["worker"]
+        found.append(_strict("jobhome_not_zip",
+                             f"the job home is not a valid ZIP archive: {e.message}",
+                             home_offset + (e.offset or 0)))
+        scanned = False
+    if scanned:
+        if first_flagged is not None:
+            entry = home.entries(zip_bytes, start=first_flagged, limit=1)[0]
+            found.append(_strict("zip_path_traversal",
+                                 f"job home entry {entry.name!r} is absolute or climbs out with "
+                                 f"'..'; the master would unzip it outside the job's directory",
+                                 home_offset))
+        if total > _BOMB_FLOOR and too_much(total, len(zip_bytes)):
+            found.append(_strict("zip_bomb",
+                                 f"the job home expands to {total} bytes "
+                                 f"from {len(zip_bytes)}: refuse it as a zip bomb", home_offset))
+    if is_dict and "worker" in jobdict:
         if not isinstance(worker, str):
-            yield _strict("worker_not_in_home",
-                          f"worker must be a path in the job home, found {_describe(worker)}")
-        elif _unsafe_path(worker):
-            yield _strict("worker_path_unsafe",
-                          f"worker {worker!r} points outside the job home; the master would "
-                          f"chmod a file outside the job's directory", offsets[0])
-        elif zip_scan is not None and not worker_found:
-            yield _strict("worker_not_in_home",
-                          f"worker {worker!r} is not a file in the job home; the job would "
-                          f"fail when the master starts it", home_offset)
+            found.append(_strict("worker_not_in_home",
+                                 f"worker must be a path in the job home, found {_describe(worker)}"))
+        elif unsafe:
+            found.append(_strict("worker_path_unsafe",
+                                 f"worker {worker!r} points outside the job home; the master "
+                                 f"would chmod a file outside the job's directory", offsets[0]))
+        elif scanned and not worker_found:
+            found.append(_strict("worker_not_in_home",
+                                 f"worker {worker!r} is not a file in the job home; the job "
+                                 f"would fail when the master starts it", home_offset))
+    return found
 
 
 def _unsafe_path(path: str) -> bool:
@@ -745,8 +790,8 @@ def _unsafe_path(path: str) -> bool:
     return path.startswith(("/", "\\")) or ".." in parts or bool(_DRIVE.match(path))
 
 
-def _third_party_shapes(jobdict: Dict[str, Any], version: int, offset: int) -> List[Problem]:
-    found = []
+def _third_party_shapes(jobdict: Dict[str, Any], version: int, offset: int,
+                        found: List[Problem]) -> None:
     if version == 2 and isinstance(jobdict.get("pipeline"), list):
         for stage in jobdict["pipeline"]:
             if isinstance(stage, list) and len(stage) == 2:
@@ -759,7 +804,6 @@ def _third_party_shapes(jobdict: Dict[str, Any], version: int, offset: int) -> L
         found.append(_strict("scheduler_is_string",
                              "scheduler is a string, as some third-party clients write; the "
                              "master needs a JSON object such as {}", offset))
-    return found
 
 
 def _first_duplicate_pair(pairs: List[Tuple[str, Any]]) -> Optional[str]:

@@ -240,6 +240,70 @@ def test_walk_takes_jobpack_names_and_the_magic_only(tmp_path):
     assert proc.returncode == 2 and "no job packs in this directory" in proc.err
 
 
+def _walk_reference(top, include, exclude, problems):
+    """The walk as os.walk + os.stat + fnmatch spell it (the rule _walk_files
+    implements without a stat per file)."""
+    import fnmatch
+    import os
+    import stat
+    from jobpack.cli.validate import _starts_with_magic
+
+    def matches(rel, globs):
+        leaf = rel.rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatchcase(rel if "/" in g else leaf, g) for g in globs)
+
+    found = []
+    for dirpath, dirnames, filenames in os.walk(top, onerror=lambda e: problems.append(
+            (e.filename, e.strerror))):
+        under = os.path.relpath(dirpath, top).replace(os.sep, "/")
+        prefix = "" if under == "." else under + "/"
+        dirnames[:] = [d for d in dirnames if not matches(prefix + d, exclude)]
+        for leaf in filenames:
+            rel, path = prefix + leaf, os.path.join(dirpath, leaf)
+            if matches(rel, exclude):
+                continue
+            try:
+                if stat.S_ISREG(os.stat(path).st_mode) and (
+                        matches(rel, include) or _starts_with_magic(path)):
+                    found.append((rel.split("/"), path))
+            except OSError as e:
+                problems.append((path, e.strerror))
+    return [path for _, path in sorted(found)]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks and FIFOs")
+def test_walk_agrees_with_os_walk_on_links_fifos_and_globs(tmp_path):
+    """Symlinks to files are validated, symlinked directories not entered,
+    dangling links reported, FIFOs and unreadable directories handled as
+    os.walk + os.stat handle them; include/exclude globs by name and by path."""
+    import os
+    from jobpack.cli.validate import _walk_files
+    root = tmp_path / "tree"
+    for d in ("a/b/c", "a/skip", "x.jobpack.d", "locked"):
+        (root / d).mkdir(parents=True)
+    for f in ("p.jobpack", "a/q.jobpack", "a/b/r.JOBPACK", "a/b/c/s.jobpack", "a/skip/t.jobpack",
+              "x.jobpack.d/u.jobpack", "a/notes.txt", "locked/v.jobpack"):
+        (root / f).write_bytes(b"{}")
+    shutil.copy(CLASSIC, root / "a" / "b" / "magic.bin")
+    os.symlink(root / "p.jobpack", root / "a" / "link.jobpack")
+    os.symlink(root / "a" / "b", root / "dirlink")
+    os.symlink(root / "nowhere", root / "a" / "dangling.jobpack")
+    os.mkfifo(root / "a" / "fifo.jobpack")
+    os.chmod(root / "locked", 0)
+    try:
+        for include, exclude in ((["*.jobpack"], []), (["*.jobpack"], ["skip"]),
+                                 (["a/b/*", "*.txt"], ["a/b/c", "*.bin"]),
+                                 (["*.JOBPACK", "*.jobpack"], ["x.jobpack.d", "locked"])):
+            ours, theirs = [], []
+            got = _walk_files(str(root), include, exclude, ours)
+            assert got == _walk_reference(str(root), include, exclude, theirs), (include, exclude)
+            assert ours == theirs
+        assert str(root / "a" / "link.jobpack") in got and not any("dirlink" in p for p in got)
+        assert any(p.endswith("dangling.jobpack") for p, _ in ours)
+    finally:
+        os.chmod(root / "locked", 0o755)
+
+
 def test_examples_folder_validates_its_packs_only():
     proc = run("validate", "--isolated", "--format", "json", EXAMPLES)
     paths = sorted(p["path"] for p in json.loads(proc.out)["packs"])

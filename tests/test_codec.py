@@ -426,6 +426,29 @@ def test_float_risk_clears_floats_python_writes(value):
     assert lib.jp_json_float_risk(text, len(text)) == lib.JP_OK
 
 
+_NUMBER = st.builds(
+    lambda sign, int_part, frac, exp: sign + int_part + frac + exp,
+    st.sampled_from(["", "-"]),
+    st.one_of(st.just("0"), st.from_regex(r"[1-9][0-9]{0,400}", fullmatch=True)),
+    st.one_of(st.just(""), st.from_regex(r"\.[0-9]{1,20}", fullmatch=True)),
+    st.one_of(st.just(""), st.from_regex(r"[eE][-+]?[0-9]{1,4}", fullmatch=True)))
+_TOKEN = st.one_of(_NUMBER, st.sampled_from(["true", "false", "null", "[]", "{}"]),
+                   st.text().map(lambda t: json.dumps(t, ensure_ascii=False)))
+
+
+@given(st.lists(_TOKEN, max_size=12), st.sampled_from([", ", ",", " ,\n "]))
+def test_float_risk_flags_any_valid_section_with_an_overflowing_float(tokens, comma):
+    """Numbers of every shape among strings and literals, as a valid JSON
+    array: whenever one reads as an infinity, the section is flagged."""
+    text = "[" + comma.join(tokens) + "]"
+    raw = text.encode("utf-8", "surrogatepass")
+    floats = [t for t in tokens if t[:1] in "-0123456789" and ("." in t or "e" in t.lower())]
+    if any(math.isinf(float(t)) for t in floats):
+        assert lib.jp_json_float_risk(raw, len(raw)) != lib.JP_OK, text
+    if not floats:  # integers (of any length), strings and literals only
+        assert lib.jp_json_float_risk(raw, len(raw)) == lib.JP_OK, text
+
+
 @pytest.mark.parametrize("tail", [b"1", b"1.", b"1e", b"1e+", b"1.5E-", b"9" * 400, b"", b"e400"])
 def test_float_risk_at_the_end_of_the_section(tail):
     text = b'{"a": ' + tail
@@ -1071,3 +1094,15 @@ def test_pack_view_is_zero_copy():
     raw = bytes(data)
     assert JobPack.view(raw).jobhome.obj is raw
     assert JobPack.loads(raw, zero_copy=True).jobdata.obj is raw
+
+
+def test_encoder_without_json_c_encoder_writes_the_same_bytes(monkeypatch):
+    """PyPy has no json C encoder: JSONEncoder.encode then writes sections,
+    byte for byte what the direct C-encoder call writes on CPython."""
+    from jobpack import _json
+    values = [{"a": [1, 2.5, None, True], "\u00e9": "\u2028\ud800"}, [], "x", -0.0, {1: 2}]
+    direct = [_json.encode_section(v, "jobdict") for v in values]
+    monkeypatch.setattr(_json, "_C_MAKE_ENCODER", None)
+    assert [_json.encode_section(v, "jobdict") for v in values] == direct
+    with pytest.raises(EncodeError, match="NaN"):
+        _json.encode_section({"x": float("nan")}, "jobdict")

@@ -652,3 +652,41 @@ def test_extract_refuses_other_compression_methods_before_writing(tmp_path, meth
     with pytest.raises(ZipError, match=f"compression method {method}"):
         home.extract(data, target)
     assert not target.exists() or list(target.iterdir()) == []  # checked before any write
+
+
+def _scan_for_worker_reference(data, worker):
+    summary = home.scan(data)
+    found = worker is not None and home.contains(data, worker)
+    return summary.total_uncompressed, summary.first_flagged, found
+
+
+@pytest.mark.parametrize("worker", [None, "job/worker.py", "job/other.py", "job/worker.p",
+                                    "../evil", "\u00e9.py", "\u00e9", "\udce9", "\ud800", "",
+                                    b"\xc3\xa9.py".decode("cp437")])
+@pytest.mark.parametrize("count", [1, 3, 1025])
+def test_scan_for_worker_agrees_with_scan_and_contains(worker, count):
+    """validate(strict=True)'s one-frame home check gives scan()'s and
+    contains()'s answers: ASCII names on the fast path, non-ASCII (UTF-8 and
+    cp437 spellings), unencodable names and homes past the scratch array on
+    the full rule, bytes and memoryview alike."""
+    from jobpack.home.scan import scan_for_worker
+    names = ["job/worker.py", "../evil", "\u00e9.py", "xx.py"] + [f"f{i}" for i in range(count)]
+    data = make_zip([(n, b"x" * (i + 1), zipfile.ZIP_STORED) for i, n in enumerate(names)])
+    cp437 = rename(data, b"xx.py", b"\xc3\xa9.py")  # no UTF-8 flag: read as cp437
+    clean = make_zip([("job/worker.py", b"w", zipfile.ZIP_STORED)])  # nothing flagged
+    assert _scan_for_worker_reference(clean, worker)[1] is None
+    for blob in (data, cp437, clean):
+        want = _scan_for_worker_reference(blob, worker)
+        assert scan_for_worker(blob, worker) == want
+        assert scan_for_worker(memoryview(blob), worker) == want
+    assert _scan_for_worker_reference(data, worker)[1] == 1  # "../evil" is flagged
+
+
+def test_scan_for_worker_raises_zip_error_as_scan():
+    from jobpack.home.scan import scan_for_worker
+    for worker in (None, "w.py"):
+        with pytest.raises(ZipError) as e:
+            scan_for_worker(b"not a zip at all" * 3, worker)
+        with pytest.raises(ZipError) as f:
+            home.scan(b"not a zip at all" * 3)
+        assert (e.value.offset, str(e.value)) == (f.value.offset, str(f.value))

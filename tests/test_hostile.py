@@ -570,6 +570,24 @@ def test_escape_notation_maps_back_to_the_exact_bytes():
     assert back(shown) == raw
 
 
+def test_escape_fast_path_escapes_exactly_what_the_rule_escapes():
+    """inert() and name() skip the regex for printable ASCII: every character
+    (C0, DEL, C1, surrogates, backslash, newline...) alone and in text still
+    comes out as the character-class rule says."""
+    from jobpack.cli import escape
+
+    def rule(pattern, text):
+        return pattern.sub(escape._escape, text)
+    chars = [chr(i) for i in range(0x2100)] + ["\ud800", "\udc80", "\udcff", "\udfff",
+                                               "\U0001f600", "\ufeff", "\uffff"]
+    for c in chars:
+        for text in (c, "ab" + c, c + "\n", "x\ny" + c, "plain " + c + " text\n"):
+            assert escape.inert(text) == rule(escape._UNSAFE, text), repr(text)
+            assert (escape.inert(text, keep_newlines=True)
+                    == rule(escape._UNSAFE_BUT_NEWLINE, text)), repr(text)
+            assert escape.name(text) == rule(escape._UNSAFE_OR_BACKSLASH, text), repr(text)
+
+
 # -- 13. a deep jobdict for pack ---------------------------------------------------------
 
 def test_pack_reads_a_deep_jobdict_without_recursion(tmp_path):

@@ -2,10 +2,11 @@
 import argparse
 import fnmatch
 import os
+import re
 import stat
 import sys
 import time
-from typing import List, Optional, Sequence, TextIO, Tuple
+from typing import Callable, List, Optional, Sequence, TextIO, Tuple
 
 from .. import _files, errors
 from ..validate import Problem, validate
@@ -22,10 +23,20 @@ MAGIC = b"\xd5\xc0"  # a job pack's first two bytes
 DEFAULT_INCLUDE = ["*.jobpack"]
 
 
-def _matches(relpath: str, globs: Sequence[str]) -> bool:
-    """A glob without '/' matches the name, one with '/' the path under the walked directory."""
-    name = relpath.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatchcase(relpath if "/" in g else name, g) for g in globs)
+def _matcher(globs: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a path under the walked directory ('/'-separated) matches one
+    of ``globs``: a glob without '/' matches the name, one with '/' the path.
+    (fnmatchcase's own regexes, joined: one match a file, not one a glob.)"""
+    by_name = [fnmatch.translate(g) for g in globs if "/" not in g]
+    by_path = [fnmatch.translate(g) for g in globs if "/" in g]
+    name_match = re.compile("|".join(by_name)).match if by_name else None
+    path_match = re.compile("|".join(by_path)).match if by_path else None
+
+    def matches(relpath: str) -> bool:
+        if name_match is not None and name_match(relpath[relpath.rfind("/") + 1:]):
+            return True
+        return path_match is not None and path_match(relpath) is not None
+    return matches
 
 
 def _starts_with_magic(path: str) -> bool:
@@ -42,29 +53,49 @@ def _starts_with_magic(path: str) -> bool:
 def _walk_files(top: str, include: Sequence[str], exclude: Sequence[str],
                 problems: List[Tuple[str, str]]) -> List[str]:
     """The packs under ``top``: regular files (symlinks to files too) whose name
-    matches ``include`` or that start with the magic, less ``exclude``; sorted."""
-    found: List[Tuple[List[str], str]] = []  # (path components under top, path)
+    matches ``include`` or that start with the magic, less ``exclude``; sorted.
 
-    def onerror(e: OSError) -> None:
-        problems.append((e.filename or top, _os_reason(e)))
-
-    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror):
-        # Paths under top, '/'-separated: once per directory, not per file (relpath is slow).
-        under = os.path.relpath(dirpath, top).replace(os.sep, "/")
-        prefix = "" if under == "." else under + "/"
-        dirnames[:] = [d for d in dirnames if not _matches(prefix + d, exclude)]
-        for leaf in filenames:
-            rel = prefix + leaf
-            if _matches(rel, exclude):
-                continue
-            path = os.path.join(dirpath, leaf)
+    os.walk's walk (top-down, symlinked directories not entered), on scandir's
+    entries: a regular file's type comes with its name (no stat per file, a
+    tenth of a small pack's validation)."""
+    # (sort key, path): the path under top with '/' as NUL, which no name
+    # holds, sorts as its list of components would, and is no container for
+    # the garbage collector to walk while the packs are validated.
+    found: List[Tuple[str, str]] = []
+    included, excluded = _matcher(include), _matcher(exclude)
+    pending = [(top, "")]  # (directory, its '/'-separated path under top plus '/')
+    while pending:
+        dirpath, prefix = pending.pop()
+        try:
+            with os.scandir(dirpath) as listing:
+                entries = list(listing)
+        except OSError as e:
+            problems.append((e.filename or dirpath, _os_reason(e)))
+            continue
+        subdirs = []
+        for entry in entries:
+            rel = prefix + entry.name
             try:
-                if not stat.S_ISREG(os.stat(path).st_mode):
-                    continue
-                if _matches(rel, include) or _starts_with_magic(path):
-                    found.append((rel.split("/"), path))
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not excluded(rel):
+                    subdirs.append((entry.path, rel + "/"))
+                continue
+            if excluded(rel):
+                continue
+            path = entry.path
+            try:
+                if not entry.is_file(follow_symlinks=False):  # symlinks and the rest: stat
+                    if not stat.S_ISREG(os.stat(path).st_mode):
+                        continue
+                if included(rel) or _starts_with_magic(path):
+                    found.append((rel.replace("/", "\0"), path))
             except OSError as e:
                 problems.append((path, _os_reason(e)))
+        # Depth first, in listing order, as os.walk; a symlinked directory is not entered.
+        pending.extend(d for d in reversed(subdirs) if not os.path.islink(d[0]))
     found.sort()
     return [path for _parts, path in found]
 
@@ -151,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
     strict = settings["strict"]
     report = reporter(settings["format"], strict, args.quiet, sys.stdout, progress.clear)
     failed = 0
+    select, ignore = settings["select"], settings["ignore"]
+    select_all = select is None and not ignore
     for i, path in enumerate(targets):
         try:
             data = _files.read_stream(sys.stdin.buffer.read) if path == STDIN else None
@@ -170,11 +203,12 @@ def run(args: argparse.Namespace) -> int:
                   f"{type(e).__name__}: {e} (run with --debug for the traceback)",
                   file=sys.stderr)
             continue
-        problems = _select(found, settings["select"], settings["ignore"])
+        problems = found if select_all else _select(found, select, ignore)
         failed += bool(problems)
-        report.verdict(Verdict(path, problems, all(p.beyond_master for p in found),
-                               _size(path, data)))
-        progress.update(i + 1, failed)
+        report.verdict(Verdict(path, problems, not found or all(p.beyond_master for p in found),
+                               _size(path, data) if report.wants_size else None))
+        if progress.enabled:
+            progress.update(i + 1, failed)
     progress.clear()
     report.finish(io_errors)
     if io_errors:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from typing import TYPE_CHECKING, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
 
 from jobpack._native import ffi, lib
 from jobpack._record import record
@@ -146,10 +146,12 @@ class _Scratch(threading.local):
 
     def __init__(self) -> None:
         self.info = ffi.new("jp_zip_info *")
+        self.info_bytes = ffi.buffer(self.info)  # a view: reads the struct's current bytes
         self.array = ffi.new("jp_zip_entry[]", _SCRATCH_ENTRIES)
 
 
 _SCRATCH_ENTRIES = 1024  # 72 KiB per thread
+_OK, _BUFFER_TOO_SMALL = lib.JP_OK, lib.JP_ERR_BUFFER_TOO_SMALL
 _scratch = _Scratch()
 
 # jp_zip_info read with one struct.unpack of its bytes: several times cheaper
@@ -161,9 +163,10 @@ if (_INFO_LAYOUT.size != ffi.sizeof("jp_zip_info")
     raise ImportError("jp_zip_info layout changed; update _INFO_LAYOUT in jobpack/home/scan.py")
 
 
-def _to_scan(info: CData) -> ZipScan:
+def _to_scan(info_bytes: Any) -> ZipScan:
+    """The ZipScan of a jp_zip_info, from its bytes (_Scratch.info_bytes)."""
     (count, cd_offset, cd_size, total_uncompressed, total_compressed, _, flags_union,
-     first) = _INFO_LAYOUT.unpack(ffi.buffer(info))
+     first) = _INFO_LAYOUT.unpack(info_bytes)
     summary = object.__new__(ZipScan)
     # Frozen dataclass __init__ costs a setattr per field (see _entries).
     object.__setattr__(summary, "__dict__", {
@@ -190,7 +193,7 @@ def scan(zip_bytes: BytesLike) -> ZipScan:
             status = lib.jp_zip_scan(buf, length, ffi.NULL, 0, info)
     if status != lib.JP_OK:
         raise _status_error(status, info, length)
-    return _to_scan(info)
+    return _to_scan(_scratch.info_bytes)
 
 
 def scan_and_contains(zip_bytes: BytesLike, name: str) -> Tuple[ZipScan, bool]:
@@ -208,21 +211,53 @@ def scan_and_contains(zip_bytes: BytesLike, name: str) -> Tuple[ZipScan, bool]:
     if found is None:  # more entries than the scratch array holds
         return scan(zip_bytes), contains(zip_bytes, name)
     summary, index, gp_flags = found
-    if index >= 0 and _decode_name(raw, gp_flags) == name:
+    # An ASCII name reads the same with or without the UTF-8 flag.
+    if index >= 0 and (raw.isascii() or _decode_name(raw, gp_flags) == name):
         return summary, True
     return summary, contains(zip_bytes, name)  # other spellings (cp437): the full rule
 
 
 def _scan_and_find(buf: Union[bytes, CData], length: int, raw: bytes) -> Optional[Tuple[ZipScan, int, int]]:
-    info, array = _scratch.info, _scratch.array
+    scratch = _scratch
+    info, array = scratch.info, scratch.array
     status = lib.jp_zip_scan(buf, length, array, _SCRATCH_ENTRIES, info)
     if status == lib.JP_ERR_BUFFER_TOO_SMALL:
         return None
     if status != lib.JP_OK:
         raise _status_error(status, info, length)
-    summary = _to_scan(info)
+    summary = _to_scan(scratch.info_bytes)
     index = lib.jp_zip_find(buf, length, array, summary.entries, raw, len(raw))
-    return summary, index, (int(array[index].gp_flags) if index >= 0 else 0)
+    if index < 0 or raw.isascii():
+        return summary, index, 0  # (the flags matter only to a non-ASCII name)
+    return summary, index, int(array[index].gp_flags)
+
+
+def scan_for_worker(zip_bytes: BytesLike, worker: Optional[str]) -> Tuple[int, Optional[int], bool]:
+    """What validate(strict=True) needs of a home: (total_uncompressed,
+    first_flagged, whether ``worker`` is an entry: contains()).  A worker of
+    None is not looked up.  Raises ZipError as scan() does.
+
+    One frame and no ZipScan for the common case (bytes, up to 1024 entries,
+    an ASCII worker, which reads the same with or without the UTF-8 flag and
+    in cp437, so a byte match is the whole rule): at 100 B a ZipScan costs
+    more than the scan."""
+    if type(zip_bytes) is bytes and worker is not None and worker.isascii():
+        scratch = _scratch
+        info, array = scratch.info, scratch.array
+        length = len(zip_bytes)
+        status = lib.jp_zip_scan(zip_bytes, length, array, _SCRATCH_ENTRIES, info)
+        if status == _OK:
+            count, _, _, total, _, _, _, first = _INFO_LAYOUT.unpack(scratch.info_bytes)
+            raw = worker.encode("ascii")
+            index = lib.jp_zip_find(zip_bytes, length, array, count, raw, len(raw))
+            return total, (None if first < 0 else first), index >= 0
+        if status != _BUFFER_TOO_SMALL:
+            raise _status_error(status, info, length)
+    if worker is None:
+        summary, found = scan(zip_bytes), False
+    else:
+        summary, found = scan_and_contains(zip_bytes, worker)
+    return summary.total_uncompressed, summary.first_flagged, found
 
 
 def _read_array(buf: CData, length: int) -> Tuple[CData, CData, int]:
@@ -295,7 +330,7 @@ def _entries(buf: CData, length: int, start: int = 0,
             out.append(entry)
     finally:
         data.release()
-    return _to_scan(info), out
+    return _to_scan(ffi.buffer(info)), out
 
 
 def entries(zip_bytes: BytesLike, *, start: int = 0,
@@ -350,4 +385,10 @@ def contains(zip_bytes: BytesLike, name: str) -> bool:
 def expands_too_much(summary: ZipScan, zip_len: int, *, ratio: float = BOMB_RATIO,
                      floor: int = BOMB_FLOOR) -> bool:
     """The strict zip bomb test: declared sizes above max(ratio * size, floor)."""
-    return summary.total_uncompressed > max(ratio * zip_len, floor)
+    return too_much(summary.total_uncompressed, zip_len, ratio=ratio, floor=floor)
+
+
+def too_much(total_uncompressed: int, zip_len: int, *, ratio: float = BOMB_RATIO,
+             floor: int = BOMB_FLOOR) -> bool:
+    """expands_too_much() of a home whose entries declare ``total_uncompressed`` bytes."""
+    return total_uncompressed > max(ratio * zip_len, floor)

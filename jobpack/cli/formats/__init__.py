@@ -22,7 +22,15 @@ class Verdict:
     path: str                # as given ('-' is standard input)
     problems: "List[Problem]"  # those --select/--ignore keep, in validate's order
     master_accepts: bool     # whatever --select/--ignore keep
-    size: Optional[int] = None  # the pack's length in bytes, when known
+    size: Optional[int] = None  # the pack's length in bytes, when known (Reporter.wants_size)
+
+    def __init__(self, path: str, problems: "List[Problem]", master_accepts: bool,
+                 size: Optional[int] = None):
+        # record's generic __init__ costs more than a small pack's reporting;
+        # the instance dict filled in place (frozen: no attribute assignment)
+        fields = self.__dict__
+        fields["path"], fields["problems"] = path, problems
+        fields["master_accepts"], fields["size"] = master_accepts, size
 
     @property
     def valid(self) -> bool:
@@ -32,6 +40,9 @@ class Verdict:
 class Reporter:
     """Writes verdicts as they come (the problems are computed once, by
     validate), then a summary after the last one."""
+
+    #: Whether show() reads Verdict.size (a stat per pack that others skip).
+    wants_size = False
 
     def __init__(self, strict: bool, quiet: bool, out: TextIO,
                  before_write: Callable[[], None]):
@@ -45,7 +56,7 @@ class Reporter:
 
     def verdict(self, verdict: Verdict) -> None:
         self.count += 1
-        self.valid += verdict.valid
+        self.valid += not verdict.problems  # (verdict.valid, without a property call)
         self.show(verdict)
 
     def show(self, verdict: Verdict) -> None:

@@ -44,6 +44,8 @@ def _rule_json(code: str) -> Dict[str, Any]:
 
 
 class SARIFReporter(Reporter):
+    wants_size = True  # an artifact's length, and whether an offset is at its end
+
     def __init__(self, *args: Any):
         super().__init__(*args)
         self.artifacts: List[Dict[str, Any]] = []

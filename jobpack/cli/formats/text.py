@@ -8,14 +8,17 @@ from . import Reporter, Verdict
 
 class TextReporter(Reporter):
     def show(self, verdict: Verdict) -> None:
-        if verdict.valid:
+        problems = verdict.problems
+        if not problems:
             if not self.quiet:
                 self._write(f"{name(_display(verdict.path))}: ok\n")
             return
         note = " (strict; the master accepts it)" if verdict.master_accepts else ""
-        lines = [f"{name(_display(verdict.path))}: INVALID{note}\n"]
-        lines += [f"  {inert(str(p))}\n" for p in verdict.problems]
-        self._write("".join(lines))
+        head = f"{name(_display(verdict.path))}: INVALID{note}\n"
+        if len(problems) == 1:  # the master's verdict: one line, without a list
+            self._write(f"{head}  {inert(str(problems[0]))}\n")
+        else:
+            self._write(head + "".join([f"  {inert(str(p))}\n" for p in problems]))
 
     def finish(self, io_errors: List[Tuple[str, str]]) -> None:
         # One pack, all shown: its line says it all.

@@ -184,8 +184,8 @@ MUTANTS: Tuple[Mutant, ...] = (
 
     # -- jobpack/home/ (scan.py, extract.py) and jobpack/_files.py
     M("home-bomb-ge", "jobpack/home/scan.py",
-      "return summary.total_uncompressed > max(ratio * zip_len, floor)",
-      "return summary.total_uncompressed >= max(ratio * zip_len, floor)"),
+      "return total_uncompressed > max(ratio * zip_len, floor)",
+      "return total_uncompressed >= max(ratio * zip_len, floor)"),
     M("home-bomb-floor-moved", "jobpack/home/scan.py",
       "BOMB_FLOOR = 64 << 20", "BOMB_FLOOR = 65 << 20"),
     M("home-max-total-ge", "jobpack/home/extract.py",

@@ -667,7 +667,8 @@ static int rename_central(mbuf *m, size_t eocd, size_t cd, const char *name, siz
     if (!splice(m, cd + CDH_SIZE, old, name, n))
         return 0;
     wr_le(m->p + cd + CDH_NAME_LEN, 2, (uint32_t)n);
-    bump_le(m->p + eocd + n - old + EOCD_CD_SIZE, 4, (long)n - (long)old);
+    eocd = eocd + n - old;    /* it moved with the name */
+    bump_le(m->p + eocd + EOCD_CD_SIZE, 4, (long)n - (long)old);
     return 1;
 }
 
@@ -680,11 +681,12 @@ static void rename_local(mbuf *m, size_t start, size_t *eocd, size_t *cd,
     long delta;
     uint32_t rel;
 
-    if (local < start || local >= *eocd || *eocd - local < LFH_SIZE ||
-        memcmp(m->p + local, "PK\x03\x04", 4) != 0 || local > *cd)
+    /* the local header and its name lie wholly before the entry */
+    if (local < start || local >= *cd || *cd - local < LFH_SIZE ||
+        memcmp(m->p + local, "PK\x03\x04", 4) != 0)
         return;
     old = rd_le(m->p + local + LFH_NAME_LEN, 2);
-    if (old > *eocd - local - LFH_SIZE || !splice(m, local + LFH_SIZE, old, name, n))
+    if (old > *cd - local - LFH_SIZE || !splice(m, local + LFH_SIZE, old, name, n))
         return;
     wr_le(m->p + local + LFH_NAME_LEN, 2, (uint32_t)n);
     delta = (long)n - (long)old;
@@ -826,13 +828,15 @@ static void mutate_zip(mbuf *m, size_t start, size_t *end)
     default:    /* repeat or drop an entry, the directory kept consistent */
         if (below(m, 2)) {
             if ((done = copy_within(m, cd + cdn, cd, cdn))) {
-                e = m->p + eocd + cdn;
+                eocd += cdn;
+                e = m->p + eocd;
                 bump_le(e + EOCD_COUNT, 2, 1);
                 bump_le(e + EOCD_DISK_COUNT, 2, 1);
                 bump_le(e + EOCD_CD_SIZE, 4, (long)cdn);
             }
         } else if ((done = splice(m, cd, cdn, NULL, 0))) {
-            e = m->p + eocd - cdn;
+            eocd -= cdn;
+            e = m->p + eocd;
             bump_le(e + EOCD_COUNT, 2, -1);
             bump_le(e + EOCD_DISK_COUNT, 2, -1);
             bump_le(e + EOCD_CD_SIZE, 4, -(long)cdn);
@@ -970,11 +974,21 @@ static void mutate_pack(mbuf *m, size_t off[4])
     }
 }
 
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    while (n-- > 0)
+        h = (h ^ *p++) * 0x100000001b3ULL;
+    return h;
+}
+
 jp_status jp_mutate(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
                     uint64_t seed, size_t *out_len)
 {
     mbuf m;
     size_t off[4], end, edits, i;
+    uint64_t before;
 
     m.p = out;
     m.cap = out_cap;
@@ -982,6 +996,7 @@ jp_status jp_mutate(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_c
     m.rng = seed ^ 0x6a6f627061636b00ULL;   /* "jobpack" */
     if (m.len && in != out)
         memmove(out, in, m.len);
+    before = fnv1a(m.p, m.len);
     edits = 1 + (below(&m, 4) == 0) + (below(&m, 8) == 0);
     for (i = 0; i < edits && m.cap; i++) {
         end = m.len;
@@ -993,6 +1008,12 @@ jp_status jp_mutate(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_c
             mutate_json(&m, 0, &end);
         else
             mutate_bytes(&m, 0, &end);
+    }
+    /* An edit can come to nothing (a value replaced by itself, an offset
+     * set to what it was): a fuzzer gains nothing from running it again. */
+    for (i = 0; i < 4 && m.len == in_len && fnv1a(m.p, m.len) == before; i++) {
+        end = m.len;
+        mutate_bytes(&m, 0, &end);
     }
     *out_len = m.len;
     return JP_OK;

@@ -925,17 +925,19 @@ static void mutate_pack(mbuf *m, size_t off[4])
         wr_be32(m->p + 4 + 4 * k, (uint32_t)v);
     } else if (r < 83) {    /* magic, version, reserved bytes */
         static const uint16_t versions[] = {0, 1, 2, 3, 0xffff, 0x0100, 0x0200};
+        uint16_t version = versions[below(m, COUNT(versions))];
         switch (below(m, 3)) {
         case 0:
-            m->p[2] = (uint8_t)(versions[below(m, COUNT(versions))] >> 8);
-            m->p[3] = (uint8_t)versions[below(m, COUNT(versions))];
+            m->p[2] = (uint8_t)(version >> 8);
+            m->p[3] = (uint8_t)version;
             break;
         case 1:
             m->p[below(m, 2)] ^= (uint8_t)(1u << below(m, 8));
             break;
         default:
-            if (off[0] > HEADER_FIELDS)
-                m->p[HEADER_FIELDS + below(m, off[0] - HEADER_FIELDS)] = (uint8_t)(1 + below(m, 255));
+            if (off[0] > HEADER_FIELDS)     /* a reserved byte, never zero */
+                m->p[HEADER_FIELDS + below(m, off[0] - HEADER_FIELDS)] =
+                    (uint8_t)(1 + below(m, 255));
         }
     } else if (r < 93) {    /* resize, swap or repeat whole sections */
         k = below(m, 4);

@@ -227,7 +227,7 @@ int64_t jp_zip_find(const uint8_t *buf, size_t len,
                     const uint8_t *name, size_t name_len);
 
 /* ------------------------------------------------------------------ */
-/* Structure-aware mutation, for fuzzers (mutate.c)                    */
+/* Structure-aware mutation, for fuzzers (mutate*.c)                   */
 
 /* Write to out a mutant of in[0, in_len): edits at the format's own level
  * (a pack's header and sections, with offsets rewritten to match or set at

@@ -226,6 +226,21 @@ int64_t jp_zip_find(const uint8_t *buf, size_t len,
                     const jp_zip_entry *entries, size_t count,
                     const uint8_t *name, size_t name_len);
 
+/* ------------------------------------------------------------------ */
+/* Structure-aware mutation, for fuzzers (mutate*.c)                   */
+
+/* Write to out a mutant of in[0, in_len): edits at the format's own level
+ * (a pack's header and sections, with offsets rewritten to match or set at
+ * a boundary; JSON tokens in the master's dialect; ZIP entries and the
+ * central directory), byte-level edits for anything it cannot parse.  Out
+ * holds out_cap bytes, and the mutant never exceeds them: an input longer
+ * is cut first, an edit that would not fit is skipped.  in may be out (in
+ * place, as libFuzzer's LLVMFuzzerCustomMutator works); otherwise the two
+ * must not overlap.  The same (in, seed, out_cap) gives the same mutant.
+ * Always JP_OK; *out_len gets the mutant's length. */
+jp_status jp_mutate(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
+                    uint64_t seed, size_t *out_len);
+
 /* JOBPACK_CDEF_END */
 
 #endif /* JOBPACK_H */

@@ -15,6 +15,13 @@ inputs made by a small seeded mutator (bit flips, byte runs, splices,
 u32 offsets, JSON tokens), which is what the CI smoke uses when atheris is
 not installed.  ``--replay`` only runs the given files and directories.
 
+New inputs come from ``jobpack.mutate``, the structure-aware mutator of the
+C core (atheris' ``custom_mutator``; one in four still from libFuzzer's own
+mutators, which a custom mutator otherwise replaces), or, in the pure-Python
+mode, from it and the small mutator in turns.  ``--no-jobpack-mutator`` or
+``JOBPACK_FUZZ_MUTATOR=0`` turns it off: libFuzzer's (or the small
+mutator's) edits only.
+
 An input fails when the harness raises anything: the failing input is
 written to ``crash-<sha1>`` (in ``-artifact_prefix`` or the current
 directory), and the process exits with status 1 after printing the input's
@@ -91,6 +98,21 @@ def _use_atheris(argv: List[str]) -> bool:
     return importlib.util.find_spec("atheris") is not None
 
 
+def _use_jobpack_mutator(argv: List[str]) -> bool:
+    off = os.environ.get("JOBPACK_FUZZ_MUTATOR", "1").lower() in ("0", "off", "no", "false")
+    return not off and "--no-jobpack-mutator" not in argv
+
+
+def _custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
+    """atheris' custom_mutator: jobpack.mutate, and libFuzzer's own
+    mutators (dictionary, comparison operands) for one mutant in four."""
+    if seed % 4 == 0:
+        import atheris
+        return atheris.Mutate(data, max_size)
+    from jobpack import mutate
+    return mutate(data, seed, max_size)
+
+
 def _files(paths: List[str]) -> List[str]:
     found = []
     for path in paths:
@@ -158,7 +180,7 @@ def _mutate(rng: random.Random, data: bytes, pool: List[bytes]) -> bytes:
 
 
 def _pure_python_fuzz(test: TestOneInput, corpus: List[str], runs: int, seed: int,
-                      max_time: float, artifact_prefix: str) -> None:
+                      max_time: float, artifact_prefix: str, structured: bool) -> None:
     pool = []
     for path in _files(corpus):
         with open(path, "rb") as f:
@@ -167,14 +189,21 @@ def _pure_python_fuzz(test: TestOneInput, corpus: List[str], runs: int, seed: in
         _run_one(test, data, f"seed #{i}", artifact_prefix)
     rng = random.Random(seed)
     seeds = pool or [b""]
+    if structured:
+        from jobpack import mutate
     start = time.monotonic()
     done = 0
     for done in range(1, runs + 1):
-        data = _mutate(rng, rng.choice(seeds), pool)
+        data = rng.choice(seeds)
+        if structured and done % 2:
+            data = mutate(data, rng.getrandbits(64), len(data) + 4096)
+        else:
+            data = _mutate(rng, data, pool)
         _run_one(test, data, f"mutant #{done} (seed {seed})", artifact_prefix)
         if max_time and time.monotonic() - start > max_time:
             break
-    print(f"pure-Python fuzz: {len(pool)} seeds replayed, {done} mutants, seed {seed}, "
+    how = "jobpack.mutate and the small mutator" if structured else "the small mutator"
+    print(f"pure-Python fuzz ({how}): {len(pool)} seeds replayed, {done} mutants, seed {seed}, "
           f"{time.monotonic() - start:.1f}s, no failure", file=sys.stderr)
 
 
@@ -193,10 +222,14 @@ def main(test: TestOneInput, argv: List[str] = None) -> None:
         return
     if _use_atheris(argv):
         import atheris
-        atheris.Setup(argv, test)
+        if _use_jobpack_mutator(argv):
+            atheris.Setup(argv, test, custom_mutator=_custom_mutator)
+        else:
+            atheris.Setup(argv, test)
         atheris.Fuzz()
         return
     runs = int(flags.get("-runs", "1000"))
     seed = int(flags.get("-seed", "1"))
     max_time = float(flags.get("-max_total_time", "0"))
-    _pure_python_fuzz(test, paths, runs, seed, max_time, artifact_prefix)
+    _pure_python_fuzz(test, paths, runs, seed, max_time, artifact_prefix,
+                      _use_jobpack_mutator(argv))

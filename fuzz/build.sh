@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Build the C fuzz targets.
 #
-#   fuzz/build.sh replay      gcc + ASan/UBSan: fuzz/build/{header,json,zip}_replay
+#   fuzz/build.sh replay      gcc + ASan/UBSan: fuzz/build/{header,json,zip,mutate}_replay
 #                             (replay files/directories: no clang needed; CI)
 #   fuzz/build.sh libfuzzer   clang -fsanitize=fuzzer,address,undefined:
-#                             fuzz/build/{header,json,zip}_fuzzer
+#                             fuzz/build/{header,json,zip,mutate}_fuzzer, which mutate
+#                             with jp_mutate (LLVMFuzzerCustomMutator, custom_mutator.h),
+#                             and fuzz/build/*_fuzzer_plain, with libFuzzer's own
+#                             mutators only
 #   fuzz/build.sh coverage    clang source-based coverage replay binaries,
 #                             fuzz/build/{header,json,zip}_cov; then e.g.
 #       LLVM_PROFILE_FILE=json.profraw fuzz/build/json_cov fuzz/corpus/json
@@ -17,8 +20,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="${1:-replay}"
-targets=(header json zip)
-core=(csrc/status.c csrc/header.c csrc/mochijson.c csrc/zipscan.c)
+targets=(header json zip mutate)
+core=(csrc/status.c csrc/header.c csrc/mochijson.c csrc/zipscan.c csrc/mutate.c
+      csrc/mutate_json.c csrc/mutate_zip.c)
 flags=(-std=c99 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Icsrc -Ifuzz
        -fno-sanitize-recover=all)
 mkdir -p fuzz/build
@@ -35,8 +39,10 @@ replay)
 libfuzzer)
     cc="${CC:-clang}"
     for t in "${targets[@]}"; do
-        "$cc" "${flags[@]}" -fsanitize=fuzzer,address,undefined \
+        "$cc" "${flags[@]}" -fsanitize=fuzzer,address,undefined -DJOBPACK_CUSTOM_MUTATOR \
             "fuzz/${t}_fuzzer.c" "${core[@]}" -o "fuzz/build/${t}_fuzzer"
+        "$cc" "${flags[@]}" -fsanitize=fuzzer,address,undefined \
+            "fuzz/${t}_fuzzer.c" "${core[@]}" -o "fuzz/build/${t}_fuzzer_plain"
     done
     ;;
 coverage)

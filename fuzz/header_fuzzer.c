@@ -19,6 +19,7 @@
 
 #include "jobpack.h"
 #include "fuzz_check.h"
+#include "custom_mutator.h"
 
 static uint64_t rd64(const uint8_t *p)
 {

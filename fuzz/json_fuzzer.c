@@ -25,6 +25,7 @@
 
 #include "jobpack.h"
 #include "fuzz_check.h"
+#include "custom_mutator.h"
 
 enum { DIALECT = JP_JSON_DIALECT_ONLY };
 /* The mask must be exactly the five dialect-only bits (checked at compile time). */

@@ -16,6 +16,7 @@
 
 #include "jobpack.h"
 #include "fuzz_check.h"
+#include "custom_mutator.h"
 
 enum { UNSAFE = JP_ZIP_ABSOLUTE | JP_ZIP_DOTDOT | JP_ZIP_BACKSLASH | JP_ZIP_NUL };
 

@@ -22,11 +22,12 @@ __all__ = [
     "JobPackError", "HeaderError", "BadMagicError", "UnsupportedVersionError",
     "BadOffsetsError", "TruncatedError", "DecodeError", "JSONDecodeError", "EncodeError",
     "EncodeTypeError", "HeaderFieldError", "PackTooLargeError", "ZipError", "MasterRejection",
-    "Problem", "validate", "jobinfo",
+    "Problem", "validate", "jobinfo", "mutate",
 ]
 
 # name -> the submodule that defines it
 _WHERE = dict.fromkeys(("JobPack", "PackView", "VERSION1", "VERSION2", "MMAP_THRESHOLD"), "pack")
+_WHERE["mutate"] = "mutator"
 _WHERE.update(dict.fromkeys(("MasterRejection", "Problem", "validate", "jobinfo"), "validate"))
 _WHERE.update(dict.fromkeys(("JobPackError", "HeaderError", "BadMagicError",
                              "UnsupportedVersionError", "BadOffsetsError", "TruncatedError",
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
                          EncodeTypeError, HeaderError, HeaderFieldError, JobPackError,
                          JSONDecodeError, PackTooLargeError, TruncatedError,
                          UnsupportedVersionError, ZipError)
+    from .mutator import mutate
     from .pack import MMAP_THRESHOLD, VERSION1, VERSION2, JobPack, PackView
     from .validate import MasterRejection, Problem, jobinfo, validate
 

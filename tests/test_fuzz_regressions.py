@@ -49,7 +49,8 @@ def test_round_trips_fails_on_a_pack_that_does_not_load():
 def test_every_regression_input_has_a_test():
     tested = {"bug1_loads_1e400_inf.jobpack", "bug2_deep_nesting.jobpack",
               "bug3_contains_same_raw_name.zip", "bug4_validate_deep_prefix.jobpack",
-              "bug4_validate_deep_worker.jobpack"}
+              "bug4_validate_deep_worker.jobpack",
+              "bug5_mutate_local_name_past_entry.zip"}  # the mutator's: test_mutate.py
     if REGRESSIONS.exists():
         assert {p.name for p in REGRESSIONS.iterdir() if not p.name.startswith(".")} <= tested
 

@@ -24,6 +24,8 @@ MISUSES = [
     ("JobPack.offsets(3)", "offsets"),
     ("home.scan('PK')", "scan"),
     ("dialect.loads(7)", "loads"),
+    ("mutate('text', 1, 10)", "mutate"),
+    ("z: str = mutate(b'', 1, 10)", "assignment"),
     ("x: str = JobPack.loads(b'').dumps()", "assignment"),
     ("y: int = validate(b'')", "assignment"),
 ]
@@ -48,7 +50,7 @@ def test_correct_usage_and_the_package_type_check(monkeypatch):
 
 
 def test_misuses_are_type_errors(tmp_path, monkeypatch):
-    lines = ["from jobpack import JobPack, dialect, home, jobinfo, validate"]
+    lines = ["from jobpack import JobPack, dialect, home, jobinfo, mutate, validate"]
     lines += [code for code, _ in MISUSES]
     snippet = tmp_path / "misuse.py"
     snippet.write_text("\n".join(lines) + "\n")

@@ -82,6 +82,13 @@ def homes(zip_bytes: bytes) -> List[str]:
     return names
 
 
+def fuzz_input(data: bytes, seed: int) -> bytes:
+    mutant: bytes = jobpack.mutate(data, seed, max_size=len(data) + 64)
+    also: bytes = jobpack.mutate(memoryview(data), seed, len(data) + 64)
+    assert mutant == also
+    return mutant
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         pack, data = build_and_load(directory)
@@ -93,6 +100,7 @@ def main() -> None:
         with open(os.path.join(workdir, "job"), "w") as f:
             f.write("#!/bin/sh\n")
         assert homes(home.build(workdir)) == ["job"]
+        assert len(fuzz_input(data, 7)) <= len(data) + 64
 
 
 if __name__ == "__main__":

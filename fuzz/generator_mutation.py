@@ -65,8 +65,9 @@ NOT_DRAWN_PREFIXES = ('py:Pack._json:if e.status == "JP_ERR_JSON_TOO_DEEP":',
 # -- Python mutants ------------------------------------------------------
 
 # Functions of validate.py that are rules (not messages, not plumbing).
+# (_repr_pieces builds messages: a mutant of its loop grows a list forever.)
 PY_SKIP = {"_describe", "__str__", "__init__", "_strict", "validate", "jobinfo", "_view",
-           "_json", "_snapshot", "_repr_parts", "_long_int_text"}
+           "_json", "_snapshot", "_repr_parts", "_repr_pieces", "_long_int_text"}
 
 _FLIP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt,
          ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
@@ -111,11 +112,12 @@ def python_mutants(source: str) -> List[Tuple[str, str]]:
     tree = ast.parse(source)
     lines = source.splitlines()
     out: List[Tuple[str, str]] = []
+    seen: Dict[str, int] = {}
 
     def emit(desc: str, node: ast.AST, func: str, change: Callable[[Any], None], path) -> None:
         mutant = copy.deepcopy(tree)
         change(_get(mutant, path))
-        ident = f"py:{func}:{lines[node.lineno - 1].strip()}:{desc}"
+        ident = _unique(f"py:{func}:{lines[node.lineno - 1].strip()}:{desc}", seen)
         out.append((ident, ast.unparse(mutant)))
 
     def visit(func_path, func_name: str, func_node: ast.AST) -> None:
@@ -194,6 +196,14 @@ def python_mutants(source: str) -> List[Tuple[str, str]]:
                     n.value.args[0], "value", n.value.args[0].value.replace("_]", "_-]")),
                      (("body", i),))
     return out
+
+
+def _unique(ident: str, seen: Dict[str, int]) -> str:
+    """The id, with " (2)", " (3)", ... after it when the same mutation of
+    the same line text was already made elsewhere (two ``is`` in one line,
+    one check repeated in two branches): each mutant keeps its own result."""
+    seen[ident] = seen.get(ident, 0) + 1
+    return ident if seen[ident] == 1 else f"{ident} ({seen[ident]})"
 
 
 def _other_defaults(value: Any) -> List[Any]:
@@ -282,11 +292,12 @@ def c_mutants(name: str, text: str) -> List[Tuple[str, str]]:
     owners = _functions(lines)
     wanted = C_FILES[name]
     out: List[Tuple[str, str]] = []
+    seen: Dict[str, int] = {}
     in_comment = False
 
     def emit(i: int, new_line: str, desc: str) -> None:
         mutated = lines[:i] + [new_line] + lines[i + 1:]
-        ident = f"c:{name}:{owners[i]}:{lines[i].strip()}:{desc}"
+        ident = _unique(f"c:{name}:{owners[i]}:{lines[i].strip()}:{desc}", seen)
         out.append((ident, "\n".join(mutated) + "\n"))
 
     for i, line in enumerate(lines):

@@ -30,8 +30,10 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
     return h;
 }
 
-/* As jobpack._core.scan_json: scratch of len / 8 + 1 bytes (at least 4096),
- * a check-only scan, then, if it passed, a converting scan into a buffer of
+/* As jobpack._json.decode_section: jp_json_float_risk first (may Python's
+ * json read the section without checking each float?); then as
+ * jobpack._core.scan_json: scratch of len / 8 + 1 bytes (at least 4096), a
+ * check-only scan, then, if it passed, a converting scan into a buffer of
  * jp_json_out_bound(len) bytes. */
 static void scan_section(const uint8_t *in, size_t len)
 {
@@ -46,8 +48,9 @@ static void scan_section(const uint8_t *in, size_t len)
         exit(2);
     }
     memcpy(section, in, len);
+    printf(" [r%d", (int)jp_json_float_risk(section, len));
     st = jp_json_scan(section, len, NULL, 0, scratch, bits, &r);
-    printf(" [%d %d", (int)st, r.top_type);
+    printf(" %d %d", (int)st, r.top_type);
     if (st != JP_OK) {
         printf(" err@%llu]", (unsigned long long)r.error_offset);
     } else {

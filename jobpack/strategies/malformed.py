@@ -1,4 +1,5 @@
 """Packs the master rejects, each a valid pack with one fault, labelled with its code."""
+import json
 import struct
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -6,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from ..pack import JobPack
-from .master_json import NOT_WHITESPACE, REFUSED, REFUSED_AT_END
+from .master_json import DEPTH_AT_LIMIT, NOT_WHITESPACE, REFUSED, REFUSED_AT_END
 from ._values import (GROUPINGS, MAGIC, _KEY_TEXT, _PLAIN_URLS, _TEXT, _URLS, _json, _not_bool, _not_dict, _not_int, _not_iodata_leaf, _not_list, _not_str, _not_text, _not_text_or_list, _text)
 from .valid import (_JOBPACKS, _assemble, _encode)
 
@@ -154,6 +155,15 @@ _JSON_FAULTS = st.one_of(
 )
 
 
+def _after_first_colon(section: bytes) -> int:
+    """Just past the first member's ':' of an object json.dumps wrote (a
+    key may hold ':' itself), or 1 in an empty object."""
+    if section[1:2] != b'"':
+        return 1
+    _, end = json.decoder.scanstring(section.decode("ascii"), 2)
+    return end + 1
+
+
 def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
     """A JSON object section broken in one place, with its code."""
     body = section[1:]  # after the opening brace: '}' or '"key": ...}'
@@ -164,9 +174,13 @@ def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
     name = fault[0]
     if name == "value":
         return member(fault[1]), "invalid_json"
+    if name == "deep_then":   # nesting at jobpack's limit, then a byte no value takes
+        return b'{"k": ' + DEPTH_AT_LIMIT + b" x}", "invalid_json"
+    if name == "alone":   # nothing else in the section: plain ASCII, which Python's json reads first
+        return b'{"k": ' + fault[1] + b"}", "invalid_json"
     if name == "whitespace":
         ws, where = fault[1], fault[2]
-        at = (0, 1, len(section) - 1, section.find(b":") + 1 or 1)[where]
+        at = (0, 1, len(section) - 1, _after_first_colon(section))[where]
         return section[:at] + ws + section[at:], "invalid_json"
     if name == "refused":
         return member(fault[1][0]), fault[1][1]
@@ -468,12 +482,14 @@ def malformed_jobpacks(kind: Optional[str] = None) -> st.SearchStrategy[Tuple[by
 
 def _sweep_json_faults() -> List[Tuple[Any, ...]]:
     faults: List[Tuple[Any, ...]] = [("value", v) for v in _BAD_VALUES]
+    faults += [("alone", v) for v in _BAD_VALUES]
     faults += [("whitespace", ws, where) for ws in _BAD_WHITESPACE for where in range(4)]
     faults += [("refused", entry) for entry in REFUSED]
     faults += [("refused_key", entry) for entry in _REFUSED_STRINGS]
     faults += [("refused_tail", entry) for entry in REFUSED_AT_END]
     faults += [("unclosed",), ("unclosed_string",), ("empty", b""), ("empty", b" \t\r\n"),
-               ("trailing", b"x", b""), ("trailing", b"}", b""), ("utf8", b"a", b"\xc3", b"b")]
+               ("trailing", b"x", b""), ("trailing", b"}", b""), ("utf8", b"a", b"\xc3", b"b"),
+               ("deep_then",)]
     return faults
 
 

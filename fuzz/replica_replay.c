@@ -51,6 +51,10 @@ static void scan_section(const uint8_t *in, size_t len)
     printf(" [r%d", (int)jp_json_float_risk(section, len));
     st = jp_json_scan(section, len, NULL, 0, scratch, bits, &r);
     printf(" %d %d", (int)st, r.top_type);
+    /* Where the master fails on an escape only Python reads (jobpack._core
+     * reports it whatever the status). */
+    if (r.features & JP_JSON_PY_ESCAPE)
+        printf(" esc@%llu", (unsigned long long)r.escape_offset);
     if (st != JP_OK) {
         printf(" err@%llu]", (unsigned long long)r.error_offset);
     } else {
@@ -61,9 +65,9 @@ static void scan_section(const uint8_t *in, size_t len)
             exit(2);
         }
         st = jp_json_scan(section, len, out, cap, scratch, bits, &conv);
-        printf(" f%u@%llu d%llu conv%d %016llx]", r.features,
+        printf(" f%u@%llu d%llu i%llu conv%d %016llx]", r.features,
                (unsigned long long)(r.features & JP_JSON_DIALECT_ONLY ? r.feature_offset : 0),
-               (unsigned long long)r.max_depth, (int)st,
+               (unsigned long long)r.max_depth, (unsigned long long)r.max_int_digits, (int)st,
                (unsigned long long)fnv1a(out, (size_t)conv.out_len));
         free(out);
     }

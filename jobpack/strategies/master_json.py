@@ -90,7 +90,7 @@ _LAX_UTF8 = [b"\xe0\x80\x80", b"\xe0\x9f\xbf", b"\xed\xa0\x80", b"\xed\xbf\xbf",
              b"\xf0\x80\x80\x80", b"\xf0\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf4\xbf\xbf\xbf"]
 _ODD_ESCAPES = [b"\\x41", b"\\'", b"\\a", b"\\0", b"\\U0041", b"\\u+041", b"\\u-000",
                 b"\\u+00e9", b"\\v"]
-_NONSTRING_KEYS = [b"1", b"-2.5e3", b"0", b"true", b"false", b"null", b"1" * 4001]
+_NONSTRING_KEYS = [b"1", b"-2.5e3", b"0", b"9", b"true", b"false", b"null", b"1" * 4001]
 
 DIALECT: List[Tuple[bytes, bool]] = (
     [(_s(b"a" + bytes([c]) + b"b"), True) for c in range(0x20)]
@@ -122,7 +122,7 @@ REFUSED: List[Tuple[bytes, str]] = (
         b"\\ud800\\ue000", b"\\udbff\\ud800", b"\\ufffe", b"\\uffff", b"\\uFFFE",
         b"\\ud800\\u+dc0", b"\\ud800\\udbff")]
     + [(_s(u), _U) for u in (
-        b"\x80", b"\xbf", b"\xc0\x80", b"\xc1\xbf", b"\xc2A", b"\xc2\xc0", b"\xdfA",
+        b"\x80", b"\xbf", b"\xc0\x80", b"\xc1\xbf", b"\xc2A", b"\xc2\x7f", b"\xc2\xc0", b"\xdfA",
         b"\xe0A\x80", b"\xe0\x80A", b"\xe0\xc0\x80", b"\xef\xbfA", b"\xf0\x80\x80A",
         b"\xf0A\x80\x80", b"\xf0\x80A\x80", b"\xf4\x80\x80\xc0", b"\xf5\x80\x80\x80",
         b"\xf8\x80\x80\x80", b"\xff", b"\xfe")])
@@ -144,6 +144,9 @@ NOT_WHITESPACE = [b"\x0c", b"\x0b", b"\xc2\xa0", b"\xa0", b"\xef\xbb\xbf", b"\x0
 
 # A member's value at depth 2 (the section's object is depth 1).
 DEPTH_AT_LIMIT = b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1)
+# The same at the nesting the core's default scratch stack holds (4096
+# bytes, a bit a level: jobpack._core's first buffer; callers retry with more).
+DEPTH_AT_SCRATCH = b"[" * (4096 * 8 - 1) + b"]" * (4096 * 8 - 1)
 DEPTH_PAST_LIMIT = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH
 
 

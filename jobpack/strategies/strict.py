@@ -163,17 +163,19 @@ def _worker_not_in_home(draw: st.DrawFn) -> Tuple[bytes, str]:
     return b.changed("worker", worker), "worker_not_in_home"
 
 
-_UNSAFE_WORKER = st.one_of(
+_UNSAFE_WORKER_FORMS = [
     st.builds("../{}".format, _WORKER_PATHS), st.builds("/{}".format, _WORKER_PATHS),
     st.builds("{}/../../{}".format, _WORKER_PATHS, _WORKER_PATHS),
     st.builds("{}:{}".format, st.sampled_from("CcZ"), _WORKER_PATHS),
-    st.builds("\\{}".format, _WORKER_PATHS), st.just("..\\..\\evil"))
+    st.builds("\\{}".format, _WORKER_PATHS), st.just("..\\..\\evil")]
+_UNSAFE_WORKER = st.one_of(_UNSAFE_WORKER_FORMS)
 
 
 @st.composite
-def _worker_path_unsafe(draw: st.DrawFn) -> Tuple[bytes, str]:
+def _worker_path_unsafe(draw: st.DrawFn,
+                        form: Optional[st.SearchStrategy[str]] = None) -> Tuple[bytes, str]:
     b = draw(_base())
-    return b.changed("worker", draw(_UNSAFE_WORKER)), "worker_path_unsafe"
+    return b.changed("worker", draw(form or _UNSAFE_WORKER)), "worker_path_unsafe"
 
 
 _NOT_ZIP_FAULTS = st.sampled_from(["junk", "cut", "cd_size", "cd_signature"])
@@ -288,6 +290,7 @@ def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
             for p in ("jobdict", "scheduler", "jobenvs", "every_object")]
     out += [("jobhome_not_zip", _not_zip(just(f)))
             for f in ("junk", "cut", "cd_size", "cd_signature")]
+    out += [("worker_path_unsafe", _worker_path_unsafe(form)) for form in _UNSAFE_WORKER_FORMS]
     out.append(("json_too_deep", _too_deep()))
     return out
 

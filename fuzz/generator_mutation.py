@@ -118,6 +118,86 @@ EQUIVALENT: Dict[str, str] = {
         _PLUMBING,
     **{'py:_unsafe_path:if ".." not in path and "\\\\" not in path and path[:1] != "/" and '
        f'path[1:2] != ":"::{m}': _UNSAFE_SHORTCUT for m in ("drop check",)},
+    # -- C: header.c
+    **{f"c:header.c:jp_header_decode:len = (uint64_t)buf_len < pack_len ? buf_len : "
+       f"(size_t)pack_len;:{m} @28":
+       "validate() passes the whole pack as both the buffer and the claimed length "
+       "(buf_len == pack_len): both arms are the same" for m in ("flip <->>=", "shift <-><=")},
+    "c:header.c:jp_header_decode:fields = len / 4 < 5 ? len / 4 : 5;:shift <-><= @21":
+        "at len / 4 == 5 both arms are 5",
+    "c:header.c:jp_header_decode:if (len > HEADER_FIELDS_SIZE) {:shift >->>= @12":
+        "at len == 20 there are no reserved bytes: a memcmp of 0 bytes finds nothing",
+    "c:header.c:jp_header_decode:size_t n = (len < HEADER_SIZE ? len : HEADER_SIZE) - "
+    "HEADER_FIELDS_SIZE;:shift <-><= @24": "at len == 128 both arms are 128",
+    # -- C: mochijson.c
+    "c:mochijson.c:hex_value:if (c >= '0' && c <= '9'):const '0'-1 @13":
+        "'/' then gives '/' - '0' == -1, 'not a hex digit', as before",
+    "c:mochijson.c:hex_value:return -1;:const 1+1 @12": "callers only test for a negative value",
+    **{f"c:mochijson.c:erlang_hex4:if (i == 4):{m}":
+       "i is 0 or 1 there (a sign takes one byte of four): the test is defensive"
+       for m in ("const 4-1 @13", "const 4+1 @13", "drop check")},
+    **{f"c:mochijson.c:erlang_hex4:return 0;:{m}":
+       "behind the defensive test above, which never holds" for m in ("const 0-1 @15",
+                                                                      "const 0+1 @15")},
+    "c:mochijson.c:erlang_hex4:return 1;:const 1+1 @11": "callers use it as a truth value",
+    "c:mochijson.c:scan_literal:return 1;:const 1+1 @19": "callers use it as a truth value",
+    "c:mochijson.c:float_overflows:return 1; /* exactly halfway, or more: rounds to infinity */"
+    ":const 1+1 @11": "callers use it as a truth value",
+    **{f"c:mochijson.c:scan_u_escape:if ((c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe):{m}":
+       "0xd800-0xdbff are high surrogates, taken by the branch above: from that range this "
+       "test only sees 0xdc00-0xdfff" for m in ("shift >=->> @11", "const 0xd800+1 @14")},
+    **{f"c:mochijson.c:scan_string:while (s->len - s->pos >= 8) {{:{m}":
+       "the eight-bytes-a-step loop is a shortcut: the byte loop after it copies the rest "
+       "of the same run" for m in ("shift >=->> @31", "const 8+1 @34")},
+    **{f"c:mochijson.c:scan_string:uint8_t e = left >= 2 ? in[s->pos + 1] : 0;:{m}":
+       "with one byte left e only has to be no escape letter: 0, 1 and 255 are none"
+       for m in ("const 0-1 @53", "const 0+1 @53")},
+    **{f"c:mochijson.c:scan_string:if (c < 0x20) {{:{m}":
+       "0x20 (space) copies as is: the run loop above took it, it never gets here"
+       for m in ("shift <-><= @14", "const 0x20+1 @16")},
+    "c:mochijson.c:scan_string:} else if (c >= 0xe0 && c <= 0xef && left >= 3 &&:"
+    "const 0xe0-1 @24":
+        "0xdf followed by a continuation byte is taken by the two-byte branch first; "
+        "otherwise the three-byte test fails on the same byte",
+    "c:mochijson.c:scan_string:} else if (c >= 0xf0 && c <= 0xf4 && left >= 4 &&:"
+    "const 0xf0-1 @24":
+        "0xef followed by two continuation bytes is taken by the three-byte branch first; "
+        "otherwise the four-byte test fails on the same byte",
+    **{f"c:mochijson.c:float_overflows:return e > 308;:{m}":
+       "e != 308 here (tested just above), so e > 307, e >= 308 and e > 308 agree"
+       for m in ("shift >->>= @17", "const 308-1 @19")},
+    **{f"c:mochijson.c:float_overflows:for (i = 0; i < sizeof overflow_digits - 1; i++) {{:{m}":
+       "one more step compares a digit with the terminating NUL, only when every digit "
+       "matched the halfway point, and returns 1 as the end of the loop does"
+       for m in ("shift <-><= @18", "const 1-1 @45")},
+    "c:mochijson.c:float_overflows:uint8_t have = first + i < total ? DIGIT_AT(first + i) : "
+    "'0';:const '0'-1 @65":
+        "past the token's digits a '0' pad goes on until a non-zero digit of the halfway "
+        "point (it ends in 2), a '/' pad stops at once: both return 0",
+    "c:mochijson.c:float_overflows:return have > (uint8_t)overflow_digits[i];:shift >->>= @24":
+        "have != the digit here (tested just above): > and >= agree",
+    **{f"c:mochijson.c:{f}:if (exp10 < {n}):shift <-><= @22":
+       "the exponent saturates at 10^9 or at 10^10: either way far past any double's range "
+       "(an overflow, or a zero) and any section's length"
+       for f, n in (("scan_number", "1000000000LL"), ("float_may_overflow", "1000000000u"))},
+    "c:mochijson.c:scan_number:if (!as_key && n_int > s->res->max_int_digits):shift >->>= @29":
+        "assigns the value it already holds",
+    "c:mochijson.c:push:if (s->depth > s->res->max_depth):shift >->>= @17":
+        "assigns the value it already holds",
+    **{f"c:mochijson.c:scan:s.stack_bits = scratch_len > SIZE_MAX / 8 ? SIZE_MAX : "
+       f"scratch_len * 8;:{m}": "needs a scratch buffer of about SIZE_MAX / 8 bytes"
+       for m in ("shift >->>= @31", "const 8-1 @44", "const 8+1 @44")},
+    **{f"c:mochijson.c:scan:if (c == '{{' || c == '[' || c == ',' || c == ':' || c == ']'):{m}":
+       "scan_const fails on each of these bytes (and on the mutant's '|', 'z', 'Z', '\\\\', "
+       "'+', ';', '^') at the same offset with the same status"
+       for m in ("const '{'-1 @21", "const '{'+1 @21", "const '['-1 @33", "const '['+1 @33",
+                 "const ','-1 @45", "const ':'+1 @57", "const ']'-1 @69", "const ']'+1 @69",
+                 "||->&& @25", "||->&& @37", "||->&& @49", "||->&& @61", "drop check")},
+    **{f"c:mochijson.c:scan:if (c == ','):{m}":
+       "a ',' where a value starts then fails in scan_const, at the same offset with the "
+       "same status" for m in ("const ','-1 @21", "drop check")},
+    "c:mochijson.c:scan:if (s.overflow):drop check":
+        "validate converts into jp_json_out_bound(len) bytes, which always suffice",
 }
 
 # -- Python mutants ------------------------------------------------------

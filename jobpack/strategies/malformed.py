@@ -121,7 +121,7 @@ def _truncated(draw: st.DrawFn, at: Optional[int] = None) -> Tuple[bytes, str]:
 
 # Cuts at each end of the header's fields (five words, then the reserved
 # bytes) and one byte either side.
-_HEADER_CUTS = [0, 1, 3, 4, 5, 7, 8, 12, 15, 16, 17, 19, 20, 21, 127, 128, 129]
+_HEADER_CUTS = [0, 1, 3, 4, 5, 7, 8, 12, 15, 16, 17, 19, 20, 21, 23, 24, 25, 127, 128, 129]
 
 
 # Values the master's JSON reader refuses (SPEC.md, "The master's JSON
@@ -239,7 +239,8 @@ def _missing_key(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = Non
 
 # Whole sections that are one value, not an object: a number that runs to
 # the last byte of the section, a literal, a string, an array.
-_BARE = [b"12", b"-3.5e7", b"0.25", b"-0", b"true", b"null", b'"s"', b"[]", b"\t1E+5\n"]
+_BARE = [b"12", b"-3.5e7", b"0.25", b"1.5", b"-0", b"true", b"null", b'"s"', b"[]",
+         b"\t1E+5\n"]
 _WRONG_TYPE_FAULTS = (["jobdict", "jobenvs", "jobenvs_value", "jobenvs_key", "scheduler",
                        "v1_flag", "v1_shuffle", "scheduler_text", "jobenvs_value_repeats"]
                       + [(where, raw) for where in ("jobdict_bare", "jobenvs_bare")

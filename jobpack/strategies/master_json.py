@@ -80,7 +80,9 @@ STANDARD: List[Tuple[bytes, bool]] = (
         b"1797693134862315807937289714053034150799341327e263",
         b"1" * 4000, b"9" * 4001, b"-" + b"1" * 4001, b"true", b"false", b"null", b"[]",
         b"{}", b"[ ]", b"{\t}", b"[1, 2.5, \"x\", null]", b'{"a": {"b": []}}',
-        b"[" * 401 + b"]" * 401, b'{"a":' * 401 + b"1" + b"}" * 401)]
+        b"[" * 401 + b"]" * 401, b'{"a":' * 401 + b"1" + b"}" * 401,
+        # a member nested to the core's JP_JSON_DEEP_LIMIT (400) levels, and one past
+        b"[" * 399 + b"]" * 399, b"[" * 400 + b"]" * 400)]
     + [(v, False) for v in _FLOAT_RISK_EDGES] + [(v, False) for v in _AFTER_A_STRING]
     + [(_s(u), True) for u in _UTF8_OK] + [(_s(e), True) for e in _ESCAPES_OK]
     + [(_s(b), True) for b in _DIGITS_IN_STRINGS]
@@ -120,7 +122,7 @@ REFUSED: List[Tuple[bytes, str]] = (
         b"\\u`000", b"\\ug000", b"\\u-123", b"\\udc00", b"\\udfff", b"\\ud800",
         b"\\ud800xxxxxx", b"\\ud800\\n0000", b"\\ud800\\uzzzz", b"\\ud800\\u0041",
         b"\\ud800\\ue000", b"\\udbff\\ud800", b"\\ufffe", b"\\uffff", b"\\uFFFE",
-        b"\\ud800\\u+dc0", b"\\ud800\\udbff")]
+        b"\\ud800\\u+dc0", b"\\ud800\\udbff", b"\\udc00\\udc00", b"\\u-001")]
     + [(_s(u), _U) for u in (
         b"\x80", b"\xbf", b"\xc0\x80", b"\xc1\xbf", b"\xc2A", b"\xc2\x7f", b"\xc2\xc0", b"\xdfA",
         b"\xe0A\x80", b"\xe0\x80A", b"\xe0\xc0\x80", b"\xef\xbfA", b"\xf0\x80\x80A",
@@ -132,7 +134,9 @@ REFUSED: List[Tuple[bytes, str]] = (
 # not short enough.
 REFUSED_AT_END: List[Tuple[bytes, str]] = [
     (b'"\xc3', _U), (b'"\xe2\x82', _U), (b'"\xf0\x9f\x98', _U), (b'"\\', _U), (b'"abc', _U),
-    (b'"', _U), (b'"a\\"', _U),
+    (b'"', _U), (b'"a\\"', _U), (b'"abcdefg', _U),
+    (b'"\xc3\xa9', _U), (b'"\xe2\x82\xac', _U), (b'"\xf0\x9f\x98\x80', _U),
+    (b'"\\ud83d\\ude00', _U), (b'"\\ud83d\\ude0', _J),
     (b'"\\ud800"}', _J), (b'"\\u12"}', _J), (b'"\\uab"}', _J), (b"[1,", _J), (b'{"a": ', _J), (b'{"a"', _J),
     (b"[", _J), (b"-", _J), (b"1e", _J), (b"1.", _J), (b"t", _J)]
 

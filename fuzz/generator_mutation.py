@@ -9,7 +9,8 @@ mutant is killed when some pack gets a different answer than from the
 original: for the Python, anything validate() (plain and strict) or
 jobinfo() says (fuzz/generator_coverage.observe); for the C, every result
 fuzz/replica_replay.c prints (statuses, offsets, features, the converted
-text).
+text), or a report of AddressSanitizer or UBSan, which the C mutants are
+built with (a bound shifted by one reads past a section that ends there).
 
     python fuzz/generator_mutation.py [--count N] [--seed S] [--only py|c]
                                       [--every K] [--list]
@@ -196,6 +197,11 @@ EQUIVALENT: Dict[str, str] = {
     **{f"c:mochijson.c:scan:if (c == ','):{m}":
        "a ',' where a value starts then fails in scan_const, at the same offset with the "
        "same status" for m in ("const ','-1 @21", "drop check")},
+    "c:mochijson.c:string_end:while (i < len && (quote = memchr(in + i, '\"', len - i)) != NULL) {"
+    ":shift <-><= @13": "at i == len memchr looks at 0 bytes and finds nothing: the loop ends alike",
+    **{f"c:mochijson.c:string_end:for (k = i; k > at + 1 && in[k - 1] == '\\\\'; k--):{m}":
+       "in[at] is the string's opening quote, never a backslash: the count stops there alike"
+       for m in ("shift >->>= @22", "const 1-1 @29")},
     "c:mochijson.c:scan:if (s.overflow):drop check":
         "validate converts into jp_json_out_bound(len) bytes, which always suffice",
 }

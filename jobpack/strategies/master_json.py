@@ -116,7 +116,7 @@ REFUSED: List[Tuple[bytes, str]] = (
         b"+1", b".5", b"NaN", b"Infinity", b"tru", b"nul", b"fals", b"True", b"None",
         b"[1}", b'{"a": 1]', b"[1 2]", b"[1: 2]", b"[,1]", b"[1,,2]", b"[}", b"{{}}",
         b"{[]: 1}", b"{,}", b"{:1}", b"{]", b'{"a" 1}', b'{"a"}', b'{"a": }', b"[1]]",
-        b"{1 2}", b"'a'", b"0x10")]
+        b"{1 2}", b"'a'", b"0x10", b'["a"1e400]')]
     + [(_s(e), _J) for e in (
         b"\\u+zzz", b"\\u12g4", b"\\u/000", b"\\u:000", b"\\u@000", b"\\uG000",
         b"\\u`000", b"\\ug000", b"\\u-123", b"\\udc00", b"\\udfff", b"\\ud800",
@@ -138,7 +138,8 @@ REFUSED_AT_END: List[Tuple[bytes, str]] = [
     (b'"\xc3\xa9', _U), (b'"\xe2\x82\xac', _U), (b'"\xf0\x9f\x98\x80', _U),
     (b'"\\ud83d\\ude00', _U), (b'"\\ud83d\\ude0', _J),
     (b'"\\ud800"}', _J), (b'"\\u12"}', _J), (b'"\\uab"}', _J), (b"[1,", _J), (b'{"a": ', _J), (b'{"a"', _J),
-    (b"[", _J), (b"-", _J), (b"1e", _J), (b"1.", _J), (b"t", _J)]
+    (b"[", _J), (b"-", _J), (b"1e", _J), (b"1.", _J), (b"t", _J),
+    (b"1", _J), (b"[true", _J), (b'"v"', _J)]
 
 # Bytes that are not whitespace to the master (it skips only space, tab,
 # CR and LF).

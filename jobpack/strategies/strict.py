@@ -175,7 +175,7 @@ _UNSAFE_WORKER = st.one_of(_UNSAFE_WORKER_FORMS)
 def _worker_path_unsafe(draw: st.DrawFn,
                         form: Optional[st.SearchStrategy[str]] = None) -> Tuple[bytes, str]:
     b = draw(_base())
-    return b.changed("worker", draw(form or _UNSAFE_WORKER)), "worker_path_unsafe"
+    return b.changed("worker", draw(_UNSAFE_WORKER if form is None else form)), "worker_path_unsafe"
 
 
 _NOT_ZIP_FAULTS = st.sampled_from(["junk", "cut", "cd_size", "cd_signature"])

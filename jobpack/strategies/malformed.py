@@ -212,8 +212,10 @@ def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
 @st.composite
 def _json_faults(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
-    in_jobenvs = draw(st.booleans())
-    broken, code = _break_json(_encode(b.jobenvs if in_jobenvs else b.jobdict), draw(faults if faults is not None else _JSON_FAULTS))
+    fault = draw(faults if faults is not None else _JSON_FAULTS)
+    # ("empty", b"", "jobenvs"): an empty jobenvs, its offsets equal (which the header allows)
+    in_jobenvs = fault[2:] == ("jobenvs",) or draw(st.booleans())
+    broken, code = _break_json(_encode(b.jobenvs if in_jobenvs else b.jobdict), fault)
     if in_jobenvs:
         return b.pack(raw_jobenvs=broken), code
     # An empty jobdict is a header fault (its offsets are equal).
@@ -501,7 +503,8 @@ def _sweep_json_faults() -> List[Tuple[Any, ...]]:
     faults += [("refused_tail", entry) for entry in REFUSED_AT_END]
     faults += [("unclosed",), ("unclosed_string",), ("empty", b""), ("empty", b" \t\r\n"),
                ("trailing", b"x", b""), ("trailing", b"}", b""), ("utf8", b"a", b"\xc3", b"b"),
-               ("deep_then", DEPTH_AT_SCRATCH), ("deep_then", DEPTH_AT_LIMIT)]
+               ("deep_then", DEPTH_AT_SCRATCH), ("deep_then", DEPTH_AT_LIMIT),
+               ("empty", b"", "jobenvs")]
     return faults
 
 

@@ -35,31 +35,19 @@ C_SOURCES = ("status.c", "header.c", "mochijson.c")
 COUNT = 1500
 SEED = 14
 
-# Branches of jobpack/validate.py the draw does not take, as (source line,
+# Branches of jobpack/validate.py no pack can take, as (source line,
 # destination line), both stripped, with why.
 PY_UNREACHABLE: Dict[Tuple[str, str], str] = {
-    ("if isinstance(source, JobPack):", "source = source.dumps()"):
-        "input plumbing, not a rule of the master: the draw is bytes "
-        "(tests/test_validate.py passes JobPack values)",
-    ("if view.c_contiguous and (type(view.obj) is bytes or",
-     "return memoryview(view.tobytes())"):
-        "input plumbing (a non-contiguous or mutable buffer is copied first): the draw is bytes",
+    ('for item, ok, what in ((stage[0], isinstance(stage[0], str), "name string"),',
+     "for stage in pipeline:"):
+        "the loop runs to its end only for a list of three whose items are a str, a str "
+        "and a bool, which the inline test above it already passes (JSON decodes to no "
+        "subclasses of them): every stage that gets here raises inside the loop",
 }
 
-# Reachable branches the draw does not take yet, with why: jobpack's own
-# nesting limit (JP_JSON_MAX_DEPTH, 100,000 levels) landed on main while the
-# draw was being built.  A pack past it needs a section of 200 KB, and its
-# label is neither kind of the draw: the master reads it, validate() stops
-# with json_too_deep (marked beyond_master) even without strict.
-PY_NOT_DRAWN: Dict[Tuple[str, str], str] = {
-    ('if e.status == "JP_ERR_JSON_TOO_DEEP":  # the master might read it: we stop',
-     'raise _Reject("json_too_deep", f"{e.message}; not checked further (the "'):
-        "nesting past JP_JSON_MAX_DEPTH: not drawn yet (see above)",
-}
-C_NOT_DRAWN: Dict[Tuple[str, str, int], str] = {
-    ("push", "if (d >= (size_t)JP_JSON_MAX_DEPTH)", 1):
-        "nesting past JP_JSON_MAX_DEPTH: not drawn yet (see above)",
-}
+# Reachable branches the draw does not take yet, with why.
+PY_NOT_DRAWN: Dict[Tuple[str, str], str] = {}
+C_NOT_DRAWN: Dict[Tuple[str, str, int], str] = {}
 
 # Functions of the C replica measured: the header checks and the scanner
 # (jp_layout and jp_header_write write packs; they are not the master).
@@ -78,9 +66,6 @@ C_UNREACHABLE: Dict[Tuple[str, str, int], str] = {
         "a signed second unit has three hex digits: +0..+fff is below 0xdc00 and "
         "-fff..-1 is 0xf001..0xffff mod 2^16, so no signed unit is a low surrogate and "
         "the escape is refused one line earlier",
-    ("push", "if (d >= s->stack_bits)", 1):
-        "validate's scratch is len / 8 + 1 bytes (or 4096) and nesting is at most len",
-    ("scan", "if (st != JP_OK)", 2): "push fails only as above",
     ("jp_json_out_bound", "if (len > (SIZE_MAX - 16) / 6)", 1):
         "needs a section of more than SIZE_MAX / 6 bytes",
     ("scan", "s.stack_bits = scratch_len > SIZE_MAX / 8 ? SIZE_MAX : scratch_len * 8;", 1):
@@ -122,6 +107,7 @@ def python_coverage(cases: Sequence[Any]) -> Dict[str, Any]:
     try:
         for case in cases:
             observe(validate_module, case.data)
+        other_ways_in(validate_module, cases)
     finally:
         cov.stop()
     with tempfile.TemporaryDirectory() as tmp:
@@ -141,6 +127,38 @@ def python_coverage(cases: Sequence[Any]) -> Dict[str, Any]:
             "covered": summary["covered_branches"],
             "missed": missed,
             "statements_missed": [lines[n - 1].strip() for n in data["missing_lines"]]}
+
+
+def other_ways_in(validate_module: Any, cases: Sequence[Any]) -> None:
+    """The two other ways validate() is run, each checked against the
+    plain run: a pack given as another source (a buffer that is copied
+    first, one that is not, a JobPack), and, as the command line runs it,
+    with int_max_str_digits lifted (then a section longer than
+    dialect.MAX_INT_DIGITS skips Python's json: the draw's 200 KB nests)."""
+    from jobpack import JobPack, dialect
+
+    # A pack that JobPack.dumps() writes back byte for byte.
+    first = next((c.data for c in cases if c.kind == "valid"
+                  and JobPack.loads(c.data).dumps() == c.data), None)
+    want = None if first is None else observe(validate_module, first)
+    for source in () if first is None else (
+            bytearray(first), memoryview(first), memoryview(bytearray(first)),
+            JobPack.loads(first)):
+        got = observe(validate_module, source)
+        if got != want:
+            raise AssertionError(f"validate() of a {type(source).__name__} differs: {got} != {want}")
+    if not hasattr(sys, "set_int_max_str_digits"):
+        return   # no limit to lift (PyPy, older CPython): already the CLI's way
+    long_ones = [c.data for c in cases if len(c.data) > dialect.MAX_INT_DIGITS + 128]
+    before = [observe(validate_module, data) for data in long_ones]
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        after = [observe(validate_module, data) for data in long_ones]
+    finally:
+        sys.set_int_max_str_digits(limit)
+    if after != before:
+        raise AssertionError("validate() differs with int_max_str_digits lifted")
 
 
 # -- C ----------------------------------------------------------------------

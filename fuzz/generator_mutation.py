@@ -9,7 +9,8 @@ mutant is killed when some pack gets a different answer than from the
 original: for the Python, anything validate() (plain and strict) or
 jobinfo() says (fuzz/generator_coverage.observe); for the C, every result
 fuzz/replica_replay.c prints (statuses, offsets, features, the converted
-text).
+text), or a report of AddressSanitizer or UBSan, which the C mutants are
+built with (a bound shifted by one reads past a section that ends there).
 
     python fuzz/generator_mutation.py [--count N] [--seed S] [--only py|c]
                                       [--every K] [--list]
@@ -42,31 +43,175 @@ import generator_coverage as gc  # noqa: E402
 
 # Survivors no input can tell apart from the original: mutant id -> why.
 # Ids are stable while the source line does not change ("py:" or "c:",
-# then the function, the line and the mutation).
+# then the function, the line and the mutation; " (2)" for the second of
+# two identical ones).
+_GATE = ("the gate only picks which decoder reads the section first: Python's json hands "
+         "anything it doubts (an error, RecursionError, an escape the master may refuse, an "
+         "integer past the digit limit) to the core's scan and jobpack.dialect, which read "
+         "every section with the same value and verdict; it changes the time, and C-stack "
+         "safety under a raised recursion limit, which validate() does not set")
+_DUPLICATES = ("the duplicate flag is a shortcut for the strict jobdict: None (not noted) or "
+               "True make _strict_checks look for a repeated key itself, with the same answer, "
+               "and no other section's flag is read")
+_SAVE_INFO_STR = ("reached only for a string whose first four characters are not ddfs or "
+                  "hdfs (_master's inline test), and a decoded string's bytes start with "
+                  "those four ASCII bytes exactly when its text does: ok is false here "
+                  "whatever the test")
+_SAVE_INFO_INLINE = ("the inline test is a shortcut: a string it no longer lets through goes "
+                     "to _check_save_info, which applies the whole rule with the same result")
+_SHORTCUT = ("the inline test is a shortcut for the checks after it, which accept exactly "
+             "what it accepts: a stage it lets fall through passes them all")
+_PLUMBING = ("input plumbing: the draw is bytes, and _read_source returns bytes as they are, so "
+             "either way validate() reads the same bytes (other_ways_in in "
+             "generator_coverage.py checks the other sources)")
+_UNSAFE_SHORTCUT = ("the inline test only spares the split for the common safe path: a path "
+                    "it lets through goes to the full test below, which gives the same answer")
 EQUIVALENT: Dict[str, str] = {
     "py:_iodata_bytes:if isinstance(x, str)::drop check":
         "a str then goes through the list loop, which iterates it character by character "
         "and encodes each the same way: the same bytes",
-    'py:_check_save_info:ok = len(raw) >= 4 and raw[:4] in (b"hdfs", b"ddfs"):const 4-1':
-        "raw[:4] equal to a 4-byte word already implies len(raw) >= 4",
     "py:_check_save_info:ok = (_flatlength(value) >= 4 and all(type(c) is int for c in head):"
     "const 4-1":
         "head == a 4-element list already implies at least 4 leaves",
+    **{f"py:_decode:if sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT and (:{m}": _GATE
+       for m in ("negate if", "And->Or", "flip LtE->Gt #0", "shift LtE->Lt #0")},
+    **{f"py:_decode:len(section) <= _MAX_INT_DIGITS:{m}": _GATE
+       for m in ("Or->And", "flip LtE->Gt #0", "shift LtE->Lt #0")},
+    **{f"py:_decode:or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS)::{m}": _GATE
+       for m in ("flip Lt->GtE #0", "shift Lt->LtE #0", "flip LtE->Gt #1", "shift LtE->Lt #1",
+                 "const 0-1", "const 0+1")},
+    'py:_decode:if "\\\\u" in text and _REFUSED_ESCAPE.search(text)::And->Or':
+        "the search finds nothing without a \\u; with Or every section holding a \\u goes to "
+        "the core's scan, which reads it alike (" + _GATE[:9] + " as above)",
+    'py:_decode:text = section.decode("utf-8") if type(section) is bytes else str(section, '
+    '"utf-8"):flip Is->IsNot #0':
+        "str(b, 'utf-8') and b.decode('utf-8') give the same text (or the same error)",
+    **{f'py:_decode:is_object = text[:1] == "{{" or text.lstrip(" \\t\\r\\n")[:1] == "{{":{m}':
+       "text[:1] == '{' is a shortcut for the lstrip test after it: [:0] never equals '{', "
+       "[:2] only for the text '{', which Python's json refused before; the second test "
+       "decides alike" for m in ("slice upper 1-1", "slice upper 1+1")},
+    "py:_decode:if note_duplicates::negate if": _DUPLICATES,
+    "py:_decode:if note_duplicates::drop check": _DUPLICATES,
+    "py:_decode:return value, 0, 0, type(value) is dict, None:flip Is->IsNot #0":
+        "this is the plain (not strict) jobdict, whose is_object only _strict_checks reads; "
+        "_Pack.jobdict tests the value's type itself",
+    **{f"py:_Pack.json:offsets[i], self.strict and i == 0):{m}": _DUPLICATES
+       for m in ("And->Or", "flip Eq->NotEq #0", "const 0-1", "const 0+1")},
+    **{f'py:_check_save_info:ok = len(raw) >= 4 and raw[:4] in (b"hdfs", b"ddfs"):{m}':
+       _SAVE_INFO_STR for m in ("flip GtE->Lt #0", "shift GtE->Gt #0", "const 4-1", "const 4+1",
+                                "drop element 0 #1", "drop element 1 #1", "slice upper 4-1",
+                                "slice upper 4+1")},
+    **{f'py:_master:if not (type(save_info) is str and save_info[:4] in ("ddfs", "hdfs")):'
+       f':{m}': _SAVE_INFO_INLINE for m in ("drop element 0 #1", "drop element 1 #1",
+                                            "slice upper 4-1", "slice upper 4+1")},
+    "py:_check_pipeline:if (type(stage) is list and len(stage) == 3 and type(stage[0]) is str:"
+    "flip Is->IsNot #0": _SHORTCUT,
+    "py:_check_pipeline:and type(stage[1]) is str and (stage[2] is True or stage[2] is False)):"
+    ":Or->And": _SHORTCUT,
+    **{f"py:_master:if not want_info::drop check{n}":
+       "validate() discards what _master returns: computing the jobinfo too changes the time "
+       "only (jobinfo() computes it, without error, for every pack that gets there)"
+       for n in ("", " (2)")},
+    "py:_open:if type(source) is bytes::negate if": _PLUMBING,
+    "py:_open:if type(source) is bytes::flip Is->IsNot #0": _PLUMBING,
+    "py:_open:if isinstance(source, JobPack)::negate if": _PLUMBING,
+    "py:_open:data = read if type(read) is bytes else _snapshot(read):flip Is->IsNot #0":
+        _PLUMBING,
+    **{'py:_unsafe_path:if ".." not in path and "\\\\" not in path and path[:1] != "/" and '
+       f'path[1:2] != ":"::{m}': _UNSAFE_SHORTCUT for m in ("drop check",)},
+    # -- C: header.c
+    **{f"c:header.c:jp_header_decode:len = (uint64_t)buf_len < pack_len ? buf_len : "
+       f"(size_t)pack_len;:{m} @28":
+       "validate() passes the whole pack as both the buffer and the claimed length "
+       "(buf_len == pack_len): both arms are the same" for m in ("flip <->>=", "shift <-><=")},
+    "c:header.c:jp_header_decode:fields = len / 4 < 5 ? len / 4 : 5;:shift <-><= @21":
+        "at len / 4 == 5 both arms are 5",
+    "c:header.c:jp_header_decode:if (len > HEADER_FIELDS_SIZE) {:shift >->>= @12":
+        "at len == 20 there are no reserved bytes: a memcmp of 0 bytes finds nothing",
+    "c:header.c:jp_header_decode:size_t n = (len < HEADER_SIZE ? len : HEADER_SIZE) - "
+    "HEADER_FIELDS_SIZE;:shift <-><= @24": "at len == 128 both arms are 128",
+    # -- C: mochijson.c
+    "c:mochijson.c:hex_value:if (c >= '0' && c <= '9'):const '0'-1 @13":
+        "'/' then gives '/' - '0' == -1, 'not a hex digit', as before",
+    "c:mochijson.c:hex_value:return -1;:const 1+1 @12": "callers only test for a negative value",
+    **{f"c:mochijson.c:erlang_hex4:if (i == 4):{m}":
+       "i is 0 or 1 there (a sign takes one byte of four): the test is defensive"
+       for m in ("const 4-1 @13", "const 4+1 @13", "drop check")},
+    **{f"c:mochijson.c:erlang_hex4:return 0;:{m}":
+       "behind the defensive test above, which never holds" for m in ("const 0-1 @15",
+                                                                      "const 0+1 @15")},
+    "c:mochijson.c:erlang_hex4:return 1;:const 1+1 @11": "callers use it as a truth value",
+    "c:mochijson.c:scan_literal:return 1;:const 1+1 @19": "callers use it as a truth value",
+    "c:mochijson.c:float_overflows:return 1; /* exactly halfway, or more: rounds to infinity */"
+    ":const 1+1 @11": "callers use it as a truth value",
+    **{f"c:mochijson.c:scan_u_escape:if ((c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe):{m}":
+       "0xd800-0xdbff are high surrogates, taken by the branch above: from that range this "
+       "test only sees 0xdc00-0xdfff" for m in ("shift >=->> @11", "const 0xd800+1 @14")},
+    **{f"c:mochijson.c:scan_string:while (s->len - s->pos >= 8) {{:{m}":
+       "the eight-bytes-a-step loop is a shortcut: the byte loop after it copies the rest "
+       "of the same run" for m in ("shift >=->> @31", "const 8+1 @34")},
+    **{f"c:mochijson.c:scan_string:uint8_t e = left >= 2 ? in[s->pos + 1] : 0;:{m}":
+       "with one byte left e only has to be no escape letter: 0, 1 and 255 are none"
+       for m in ("const 0-1 @53", "const 0+1 @53")},
+    **{f"c:mochijson.c:scan_string:if (c < 0x20) {{:{m}":
+       "0x20 (space) copies as is: the run loop above took it, it never gets here"
+       for m in ("shift <-><= @14", "const 0x20+1 @16")},
+    "c:mochijson.c:scan_string:} else if (c >= 0xe0 && c <= 0xef && left >= 3 &&:"
+    "const 0xe0-1 @24":
+        "0xdf followed by a continuation byte is taken by the two-byte branch first; "
+        "otherwise the three-byte test fails on the same byte",
+    "c:mochijson.c:scan_string:} else if (c >= 0xf0 && c <= 0xf4 && left >= 4 &&:"
+    "const 0xf0-1 @24":
+        "0xef followed by two continuation bytes is taken by the three-byte branch first; "
+        "otherwise the four-byte test fails on the same byte",
+    **{f"c:mochijson.c:float_overflows:return e > 308;:{m}":
+       "e != 308 here (tested just above), so e > 307, e >= 308 and e > 308 agree"
+       for m in ("shift >->>= @17", "const 308-1 @19")},
+    **{f"c:mochijson.c:float_overflows:for (i = 0; i < sizeof overflow_digits - 1; i++) {{:{m}":
+       "one more step compares a digit with the terminating NUL, only when every digit "
+       "matched the halfway point, and returns 1 as the end of the loop does"
+       for m in ("shift <-><= @18", "const 1-1 @45")},
+    "c:mochijson.c:float_overflows:uint8_t have = first + i < total ? DIGIT_AT(first + i) : "
+    "'0';:const '0'-1 @65":
+        "past the token's digits a '0' pad goes on until a non-zero digit of the halfway "
+        "point (it ends in 2), a '/' pad stops at once: both return 0",
+    "c:mochijson.c:float_overflows:return have > (uint8_t)overflow_digits[i];:shift >->>= @24":
+        "have != the digit here (tested just above): > and >= agree",
+    **{f"c:mochijson.c:{f}:if (exp10 < {n}):shift <-><= @22":
+       "the exponent saturates at 10^9 or at 10^10: either way far past any double's range "
+       "(an overflow, or a zero) and any section's length"
+       for f, n in (("scan_number", "1000000000LL"), ("float_may_overflow", "1000000000u"))},
+    "c:mochijson.c:scan_number:if (!as_key && n_int > s->res->max_int_digits):shift >->>= @29":
+        "assigns the value it already holds",
+    "c:mochijson.c:push:if (s->depth > s->res->max_depth):shift >->>= @17":
+        "assigns the value it already holds",
+    **{f"c:mochijson.c:scan:s.stack_bits = scratch_len > SIZE_MAX / 8 ? SIZE_MAX : "
+       f"scratch_len * 8;:{m}": "needs a scratch buffer of about SIZE_MAX / 8 bytes"
+       for m in ("shift >->>= @31", "const 8-1 @44", "const 8+1 @44")},
+    **{f"c:mochijson.c:scan:if (c == '{{' || c == '[' || c == ',' || c == ':' || c == ']'):{m}":
+       "scan_const fails on each of these bytes (and on the mutant's '|', 'z', 'Z', '\\\\', "
+       "'+', ';', '^') at the same offset with the same status"
+       for m in ("const '{'-1 @21", "const '{'+1 @21", "const '['-1 @33", "const '['+1 @33",
+                 "const ','-1 @45", "const ':'+1 @57", "const ']'-1 @69", "const ']'+1 @69",
+                 "||->&& @25", "||->&& @37", "||->&& @49", "||->&& @61", "drop check")},
+    **{f"c:mochijson.c:scan:if (c == ','):{m}":
+       "a ',' where a value starts then fails in scan_const, at the same offset with the "
+       "same status" for m in ("const ','-1 @21", "drop check")},
+    "c:mochijson.c:string_end:while (i < len && (quote = memchr(in + i, '\"', len - i)) != NULL) {"
+    ":shift <-><= @13": "at i == len memchr looks at 0 bytes and finds nothing: the loop ends alike",
+    **{f"c:mochijson.c:string_end:for (k = i; k > at + 1 && in[k - 1] == '\\\\'; k--):{m}":
+       "in[at] is the string's opening quote, never a backslash: the count stops there alike"
+       for m in ("shift >->>= @22", "const 1-1 @29")},
+    "c:mochijson.c:scan:if (s.overflow):drop check":
+        "validate converts into jp_json_out_bound(len) bytes, which always suffice",
 }
-
-# Survivors that only inputs the draw does not make yet can kill (see
-# generator_coverage.PY_NOT_DRAWN): counted apart, not in the score.
-# _byte_string (the master's byte-string values, which landed on main at the
-# end of this work) wants lists of codes at 255 and 256 in a jobinfo field.
-NOT_DRAWN_PREFIXES = ('py:Pack._json:if e.status == "JP_ERR_JSON_TOO_DEEP":',
-                      "py:_byte_string:",
-                      "c:mochijson.c:push:if (d >= (size_t)JP_JSON_MAX_DEPTH)")
 
 # -- Python mutants ------------------------------------------------------
 
 # Functions of validate.py that are rules (not messages, not plumbing).
+# (_repr_pieces builds messages: a mutant of its loop grows a list forever.)
 PY_SKIP = {"_describe", "__str__", "__init__", "_strict", "validate", "jobinfo", "_view",
-           "_json", "_snapshot", "_repr_parts", "_long_int_text"}
+           "_json", "_snapshot", "_repr_parts", "_repr_pieces", "_long_int_text"}
 
 _FLIP = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt,
          ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
@@ -111,11 +256,12 @@ def python_mutants(source: str) -> List[Tuple[str, str]]:
     tree = ast.parse(source)
     lines = source.splitlines()
     out: List[Tuple[str, str]] = []
+    seen: Dict[str, int] = {}
 
     def emit(desc: str, node: ast.AST, func: str, change: Callable[[Any], None], path) -> None:
         mutant = copy.deepcopy(tree)
         change(_get(mutant, path))
-        ident = f"py:{func}:{lines[node.lineno - 1].strip()}:{desc}"
+        ident = _unique(f"py:{func}:{lines[node.lineno - 1].strip()}:{desc}", seen)
         out.append((ident, ast.unparse(mutant)))
 
     def visit(func_path, func_name: str, func_node: ast.AST) -> None:
@@ -194,6 +340,14 @@ def python_mutants(source: str) -> List[Tuple[str, str]]:
                     n.value.args[0], "value", n.value.args[0].value.replace("_]", "_-]")),
                      (("body", i),))
     return out
+
+
+def _unique(ident: str, seen: Dict[str, int]) -> str:
+    """The id, with " (2)", " (3)", ... after it when the same mutation of
+    the same line text was already made elsewhere (two ``is`` in one line,
+    one check repeated in two branches): each mutant keeps its own result."""
+    seen[ident] = seen.get(ident, 0) + 1
+    return ident if seen[ident] == 1 else f"{ident} ({seen[ident]})"
 
 
 def _other_defaults(value: Any) -> List[Any]:
@@ -282,11 +436,12 @@ def c_mutants(name: str, text: str) -> List[Tuple[str, str]]:
     owners = _functions(lines)
     wanted = C_FILES[name]
     out: List[Tuple[str, str]] = []
+    seen: Dict[str, int] = {}
     in_comment = False
 
     def emit(i: int, new_line: str, desc: str) -> None:
         mutated = lines[:i] + [new_line] + lines[i + 1:]
-        ident = f"c:{name}:{owners[i]}:{lines[i].strip()}:{desc}"
+        ident = _unique(f"c:{name}:{owners[i]}:{lines[i].strip()}:{desc}", seen)
         out.append((ident, "\n".join(mutated) + "\n"))
 
     for i, line in enumerate(lines):
@@ -356,7 +511,7 @@ def run_c(cases: Sequence[Any], every: int = 1) -> Dict[str, bool]:
         gc.write_records(cases, records)
         base = tmp / "base"
         base.mkdir()
-        expected = gc.run_driver(gc.build_driver(base, {}), records)
+        expected = gc.run_driver(gc.build_driver(base, {}, SANITIZE), records)
         mutants = [(name, ident, text) for name in C_FILES
                    for ident, text in c_mutants(name, (gc.CSRC / name).read_text())]
         for n, (name, ident, text) in enumerate(mutants[::every]):
@@ -378,13 +533,19 @@ def run_c(cases: Sequence[Any], every: int = 1) -> Dict[str, bool]:
     return results
 
 
+# Built as the fuzz targets are: a mutant that reads a byte outside the
+# pack (a bound shifted by one) stops with a sanitizer report, told apart,
+# when the draw has a section that ends where it reads on.
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+
+
 def _relink(base: Path, work: Path, name: str, src: Path) -> Path:
     obj = work / (Path(name).stem + ".o")
-    subprocess.run(["gcc", "-std=c99", "-O0", "-w", f"-I{gc.CSRC}", "-c", str(src), "-o", str(obj)],
-                   check=True, capture_output=True)
+    subprocess.run(["gcc", "-std=c99", "-O0", "-w", f"-I{gc.CSRC}", *SANITIZE, "-c", str(src),
+                    "-o", str(obj)], check=True, capture_output=True)
     objects = [str(obj) if p.name == obj.name else str(p) for p in sorted(base.glob("*.o"))]
     exe = work / "replica_replay"
-    subprocess.run(["gcc", *objects, "-o", str(exe)], check=True, capture_output=True)
+    subprocess.run(["gcc", *SANITIZE, *objects, "-o", str(exe)], check=True, capture_output=True)
     return exe
 
 
@@ -393,7 +554,7 @@ def _relink(base: Path, work: Path, name: str, src: Path) -> Path:
 def score(results: Dict[str, bool]) -> Tuple[int, int, List[str], List[str]]:
     """(killed, counted, survivors listed as equivalent, unexplained survivors)."""
     equivalent = [m for m, killed in results.items() if not killed and
-                  (m in EQUIVALENT or m.startswith(NOT_DRAWN_PREFIXES))]
+                  m in EQUIVALENT]
     unexplained = [m for m, killed in results.items() if not killed and m not in equivalent]
     killed = sum(results.values())
     return killed, len(results) - len(equivalent), equivalent, unexplained
@@ -428,8 +589,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{part}: {len(results)} mutants, {killed} killed, {len(equivalent)} equivalent, "
               f"{len(unexplained)} survived: score {killed}/{counted} = {100 * ratio:.1f}%")
         for ident in equivalent:
-            why = EQUIVALENT.get(ident, "not drawn yet: nesting past JP_JSON_MAX_DEPTH")
-            print(f"  equivalent {ident}\n      {why}")
+            print(f"  equivalent {ident}\n      {EQUIVALENT[ident]}")
         for ident in unexplained:
             print(f"  SURVIVED {ident}")
         if ratio < args.min_score or unexplained:

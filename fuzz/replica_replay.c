@@ -30,8 +30,10 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
     return h;
 }
 
-/* As jobpack._core.scan_json: scratch of len / 8 + 1 bytes (at least 4096),
- * a check-only scan, then, if it passed, a converting scan into a buffer of
+/* As jobpack._json.decode_section: jp_json_float_risk first (may Python's
+ * json read the section without checking each float?); then as
+ * jobpack._core.scan_json: scratch of len / 8 + 1 bytes (at least 4096), a
+ * check-only scan, then, if it passed, a converting scan into a buffer of
  * jp_json_out_bound(len) bytes. */
 static void scan_section(const uint8_t *in, size_t len)
 {
@@ -46,8 +48,13 @@ static void scan_section(const uint8_t *in, size_t len)
         exit(2);
     }
     memcpy(section, in, len);
+    printf(" [r%d", (int)jp_json_float_risk(section, len));
     st = jp_json_scan(section, len, NULL, 0, scratch, bits, &r);
-    printf(" [%d %d", (int)st, r.top_type);
+    printf(" %d %d", (int)st, r.top_type);
+    /* Where the master fails on an escape only Python reads (jobpack._core
+     * reports it whatever the status). */
+    if (r.features & JP_JSON_PY_ESCAPE)
+        printf(" esc@%llu", (unsigned long long)r.escape_offset);
     if (st != JP_OK) {
         printf(" err@%llu]", (unsigned long long)r.error_offset);
     } else {
@@ -58,9 +65,9 @@ static void scan_section(const uint8_t *in, size_t len)
             exit(2);
         }
         st = jp_json_scan(section, len, out, cap, scratch, bits, &conv);
-        printf(" f%u@%llu d%llu conv%d %016llx]", r.features,
+        printf(" f%u@%llu d%llu i%llu conv%d %016llx]", r.features,
                (unsigned long long)(r.features & JP_JSON_DIALECT_ONLY ? r.feature_offset : 0),
-               (unsigned long long)r.max_depth, (int)st,
+               (unsigned long long)r.max_depth, (unsigned long long)r.max_int_digits, (int)st,
                (unsigned long long)fnv1a(out, (size_t)conv.out_len));
         free(out);
     }

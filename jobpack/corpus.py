@@ -11,7 +11,9 @@ one JSON object a line, in file order, with
 - ``strict_code``: for ``strict`` packs, the problem ``validate(data,
   strict=True)`` reports although the master accepts it, else null;
 - ``jobinfo``: for accepted packs, what the master derives from the pack
-  (``jobpack.validate.jobinfo``), else null.
+  (``jobpack.validate.jobinfo``), else null; null too for a pack nested
+  past jobpack's limit (``strict_code`` ``json_too_deep``), which the master
+  reads but jobpack does not.
 
 ``valid`` packs are accepted by the master and by strict validation,
 ``malformed`` ones rejected by the master, ``strict`` ones accepted by the
@@ -24,7 +26,7 @@ import secrets
 from typing import Any, Dict, List, Sequence
 
 from .dialect import HugeInt
-from .validate import jobinfo
+from .validate import MasterRejection, jobinfo
 
 __all__ = ["write_corpus", "MANIFEST"]
 
@@ -42,7 +44,19 @@ def manifest_entry(name: str, data: bytes, kind: str, code: Any) -> Dict[str, An
     return {"file": name, "kind": kind, "verdict": "accept" if accepted else "reject",
             "code": None if accepted else code,
             "strict_code": code if kind == "strict" else None,
-            "jobinfo": jobinfo(data) if accepted else None}
+            "jobinfo": _jobinfo(data) if accepted else None}
+
+
+def _jobinfo(data: bytes) -> Any:
+    """jobinfo(data) of a pack the master accepts, or None where jobpack
+    stops before the master would (json_too_deep: nesting past jobpack's
+    limit, which the master reads)."""
+    try:
+        return jobinfo(data)
+    except MasterRejection as e:
+        if e.problem.beyond_master:
+            return None
+        raise
 
 
 def _file_name(index: int, kind: str, code: Any) -> str:

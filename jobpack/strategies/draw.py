@@ -35,7 +35,9 @@ class Case:
 
     ``kind`` is ``valid`` (the master and strict mode accept it), ``malformed``
     (the master rejects it with ``code``) or ``strict`` (the master accepts
-    it, strict mode rejects it with ``code``)."""
+    it, strict mode rejects it with ``code``).  One strict case of the
+    sweep nests past jobpack's limit: ``code`` ``json_too_deep``, which
+    ``validate`` reports even without strict, marked ``beyond_master``."""
 
     data: bytes
     kind: str

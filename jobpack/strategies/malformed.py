@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from ..pack import JobPack
-from .master_json import NOT_WHITESPACE, REFUSED, REFUSED_AT_END
+from .master_json import DEPTH_AT_LIMIT, DEPTH_AT_SCRATCH, NOT_WHITESPACE, REFUSED, REFUSED_AT_END
 from ._values import (GROUPINGS, MAGIC, _KEY_TEXT, _PLAIN_URLS, _TEXT, _URLS, _json, _not_bool, _not_dict, _not_int, _not_iodata_leaf, _not_list, _not_str, _not_text, _not_text_or_list, _text)
 from .valid import (_JOBPACKS, _assemble, _encode)
 
@@ -112,10 +112,16 @@ def _header_faults(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = N
 
 
 @st.composite
-def _truncated(draw: st.DrawFn) -> Tuple[bytes, str]:
+def _truncated(draw: st.DrawFn, at: Optional[int] = None) -> Tuple[bytes, str]:
     data = draw(_base(any_header_version=True)).pack()
     (jobdata_offset,) = struct.unpack("!I", data[16:20])
-    return data[:draw(st.integers(0, jobdata_offset - 1))], "invalid_header"
+    cut = draw(st.integers(0, jobdata_offset - 1)) if at is None else at
+    return data[:cut], "invalid_header"
+
+
+# Cuts at each end of the header's fields (five words, then the reserved
+# bytes) and one byte either side.
+_HEADER_CUTS = [0, 1, 3, 4, 5, 7, 8, 12, 15, 16, 17, 19, 20, 21, 23, 24, 25, 127, 128, 129]
 
 
 # Values the master's JSON reader refuses (SPEC.md, "The master's JSON
@@ -154,6 +160,17 @@ _JSON_FAULTS = st.one_of(
 )
 
 
+def _after_first_colon(section: bytes) -> int:
+    """Just past the first member's ':' of an object json.dumps wrote (a
+    key may hold ':' itself), or 1 in an empty object."""
+    if section[1:2] != b'"':
+        return 1
+    i = 2
+    while section[i:i + 1] != b'"':   # to the key's closing quote
+        i += 2 if section[i:i + 1] == b"\\" else 1
+    return i + 2
+
+
 def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
     """A JSON object section broken in one place, with its code."""
     body = section[1:]  # after the opening brace: '}' or '"key": ...}'
@@ -164,9 +181,13 @@ def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
     name = fault[0]
     if name == "value":
         return member(fault[1]), "invalid_json"
+    if name == "deep_then":   # nesting at a limit, then a byte no value takes
+        return b'{"k": ' + fault[1] + b" x}", "invalid_json"
+    if name == "alone":   # nothing else in the section: plain ASCII, which Python's json reads first
+        return b'{"k": ' + fault[1] + b"}", "invalid_json"
     if name == "whitespace":
         ws, where = fault[1], fault[2]
-        at = (0, 1, len(section) - 1, section.find(b":") + 1 or 1)[where]
+        at = (0, 1, len(section) - 1, _after_first_colon(section))[where]
         return section[:at] + ws + section[at:], "invalid_json"
     if name == "refused":
         return member(fault[1][0]), fault[1][1]
@@ -191,8 +212,10 @@ def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
 @st.composite
 def _json_faults(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
-    in_jobenvs = draw(st.booleans())
-    broken, code = _break_json(_encode(b.jobenvs if in_jobenvs else b.jobdict), draw(faults if faults is not None else _JSON_FAULTS))
+    fault = draw(faults if faults is not None else _JSON_FAULTS)
+    # ("empty", b"", "jobenvs"): an empty jobenvs, its offsets equal (which the header allows)
+    in_jobenvs = fault[2:] == ("jobenvs",) or draw(st.booleans())
+    broken, code = _break_json(_encode(b.jobenvs if in_jobenvs else b.jobdict), fault)
     if in_jobenvs:
         return b.pack(raw_jobenvs=broken), code
     # An empty jobdict is a header fault (its offsets are equal).
@@ -218,9 +241,10 @@ def _missing_key(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = Non
 
 # Whole sections that are one value, not an object: a number that runs to
 # the last byte of the section, a literal, a string, an array.
-_BARE = [b"12", b"-3.5e7", b"0.25", b"-0", b"true", b"null", b'"s"', b"[]", b"\t1E+5\n"]
+_BARE = [b"12", b"-3.5e7", b"0.25", b"1.5", b"-0", b"true", b"null", b'"s"', b"[]",
+         b"\t1E+5\n"]
 _WRONG_TYPE_FAULTS = (["jobdict", "jobenvs", "jobenvs_value", "jobenvs_key", "scheduler",
-                       "v1_flag", "v1_shuffle", "scheduler_text"]
+                       "v1_flag", "v1_shuffle", "scheduler_text", "jobenvs_value_repeats"]
                       + [(where, raw) for where in ("jobdict_bare", "jobenvs_bare")
                          for raw in _BARE])
 _WRONG_TYPE = st.sampled_from(_WRONG_TYPE_FAULTS)
@@ -249,6 +273,10 @@ def _wrong_type(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None
         envs = dict(b.jobenvs)
         envs[draw(_KEY_TEXT)] = draw(_not_text)
         return b.pack(jobenvs_=envs), "jobenvs_not_strings"
+    if fault == "jobenvs_value_repeats":
+        # The only value an object with a repeated key (strict notes it), and
+        # no string value, at which a duplicate search could switch modes.
+        return b.pack(raw_jobenvs=b'{"A": {"k": 1, "k": 2}}'), "jobenvs_not_strings"
     if fault == "jobenvs_key":
         key = draw(st.sampled_from(_NONSTRING_KEYS))
         raw = b"{" + key + b': "x"' + (b", " + _encode(b.jobenvs)[1:] if b.jobenvs else b"}")
@@ -468,12 +496,15 @@ def malformed_jobpacks(kind: Optional[str] = None) -> st.SearchStrategy[Tuple[by
 
 def _sweep_json_faults() -> List[Tuple[Any, ...]]:
     faults: List[Tuple[Any, ...]] = [("value", v) for v in _BAD_VALUES]
+    faults += [("alone", v) for v in _BAD_VALUES]
     faults += [("whitespace", ws, where) for ws in _BAD_WHITESPACE for where in range(4)]
     faults += [("refused", entry) for entry in REFUSED]
     faults += [("refused_key", entry) for entry in _REFUSED_STRINGS]
     faults += [("refused_tail", entry) for entry in REFUSED_AT_END]
     faults += [("unclosed",), ("unclosed_string",), ("empty", b""), ("empty", b" \t\r\n"),
-               ("trailing", b"x", b""), ("trailing", b"}", b""), ("utf8", b"a", b"\xc3", b"b")]
+               ("trailing", b"x", b""), ("trailing", b"}", b""), ("utf8", b"a", b"\xc3", b"b"),
+               ("deep_then", DEPTH_AT_SCRATCH), ("deep_then", DEPTH_AT_LIMIT),
+               ("empty", b"", "jobenvs")]
     return faults
 
 
@@ -494,5 +525,7 @@ def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
                                      "concurrent"] + [("length", n) for n in (0, 1, 2, 4, 5)]),
         ("inputs", _bad_inputs, _INPUT_FAULT_LIST + [  # bytes one past each end
             (1, fault, leaf) for fault in ("replica", "replica_deep") for leaf in (-1, 256)]),
+        ("truncated", _truncated, _HEADER_CUTS),
     ]
-    return [(kind, make(st.just(fault))) for kind, make, faults in families for fault in faults]
+    return [(kind, make(fault) if kind == "truncated" else make(st.just(fault)))
+            for kind, make, faults in families for fault in faults]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from ._values import (_KEY_TEXT, _TEXT, _WORKER_PATHS, _json, _not_text)
-from .master_json import AT_END, DIALECT, insert_member
+from .master_json import AT_END, DEPTH_PAST_LIMIT, DIALECT, insert_member
 from .malformed import (_base, _insert)
 from .valid import (_JOBPACKS, _draw_home_files, _encode, _zip, disco_dumps)
 
@@ -96,7 +96,7 @@ def _object(pairs: List[Tuple[str, bytes]]) -> bytes:
     return b"{" + b", ".join(_encode(k) + b": " + v for k, v in pairs) + b"}"
 
 
-_DUPLICATE_PLACES = st.sampled_from(["jobdict", "scheduler", "jobenvs"])
+_DUPLICATE_PLACES = st.sampled_from(["jobdict", "scheduler", "jobenvs", "every_object"])
 _LOSER = st.one_of(_json, st.just("a/b"))
 
 
@@ -110,7 +110,7 @@ def _duplicate(draw: st.DrawFn, places: Optional[st.SearchStrategy[Any]] = None)
         if key not in b.jobenvs:
             pairs.append((key, _encode(draw(_TEXT))))
         return b.pack(raw_jobenvs=_object(pairs)), "duplicate_key"
-    if where == "scheduler":   # a nested object
+    if where in ("scheduler", "every_object"):   # a nested object (and the jobdict)
         scheduler = b.jobdict["scheduler"]
         inner = ([("max_cores", _encode(draw(st.integers(1, 64))))]
                  + [(k, _encode(v)) for k, v in scheduler.items()])
@@ -118,6 +118,15 @@ def _duplicate(draw: st.DrawFn, places: Optional[st.SearchStrategy[Any]] = None)
             inner.append(("max_cores", _encode(draw(st.integers(1, 64)))))
         pairs = [(k, _object(inner) if k == "scheduler" else _encode(v))
                  for k, v in b.jobdict.items()]
+        if where == "every_object":
+            # No object of the jobdict without a repeated key, and plain
+            # ASCII (no surrogate-pair escape), which Python's json reads
+            # first: its duplicate flag decides.
+            rest = ({"pipeline": b'[["map", "split", false]]', "inputs": b"[]"}
+                    if b.version == 2 else {"input": b"[]", "nr_reduces": b"1"})
+            pairs = [("owner", b'"a/b"'), ("owner", b'"alice"'), ("prefix", b'"job"'),
+                     ("worker", _encode(b.jobdict["worker"])),
+                     ("scheduler", b'{"max_cores": 1, "max_cores": 2}'), *rest.items()]
         return b.pack(raw_jobdict=_object(pairs)), "duplicate_key"
     # The first of two values loses (the master keeps the last), even one
     # the master would refuse.
@@ -142,7 +151,9 @@ def _unportable_prefix(draw: st.DrawFn, value: Any = None) -> Tuple[bytes, str]:
 
 # Prefixes the master takes as lists of codes, at the ends of the code range
 # (the master keeps a list with codes outside 0..0x10FFFF as it is).
-_CODE_LIST_PREFIXES = [[], [0], [0x10FFFF], [-1], [0x110000], [106, 111, 98]]
+# (the master keeps a list with codes outside 0..0x10FFFF as it is), and at
+# the ends of the byte range, where jobinfo's byte strings end.
+_CODE_LIST_PREFIXES = [[], [0], [0x10FFFF], [-1], [0x110000], [106, 111, 98], [255], [97, 256]]
 
 
 @st.composite
@@ -158,17 +169,19 @@ def _worker_not_in_home(draw: st.DrawFn) -> Tuple[bytes, str]:
     return b.changed("worker", worker), "worker_not_in_home"
 
 
-_UNSAFE_WORKER = st.one_of(
+_UNSAFE_WORKER_FORMS = [
     st.builds("../{}".format, _WORKER_PATHS), st.builds("/{}".format, _WORKER_PATHS),
     st.builds("{}/../../{}".format, _WORKER_PATHS, _WORKER_PATHS),
     st.builds("{}:{}".format, st.sampled_from("CcZ"), _WORKER_PATHS),
-    st.builds("\\{}".format, _WORKER_PATHS), st.just("..\\..\\evil"))
+    st.builds("\\{}".format, _WORKER_PATHS), st.just("..\\..\\evil")]
+_UNSAFE_WORKER = st.one_of(_UNSAFE_WORKER_FORMS)
 
 
 @st.composite
-def _worker_path_unsafe(draw: st.DrawFn) -> Tuple[bytes, str]:
+def _worker_path_unsafe(draw: st.DrawFn,
+                        form: Optional[st.SearchStrategy[str]] = None) -> Tuple[bytes, str]:
     b = draw(_base())
-    return b.changed("worker", draw(_UNSAFE_WORKER)), "worker_path_unsafe"
+    return b.changed("worker", draw(_UNSAFE_WORKER if form is None else form)), "worker_path_unsafe"
 
 
 _NOT_ZIP_FAULTS = st.sampled_from(["junk", "cut", "cd_size", "cd_signature"])
@@ -279,7 +292,22 @@ def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
         out.append(("json_dialect_only", _dialect(just("at_end"), snippet)))
     out += [("prefix_not_portable", _unportable_prefix(value))
             for value in _CODE_LIST_PREFIXES]
-    out += [("duplicate_key", _duplicate(just(p))) for p in ("jobdict", "scheduler", "jobenvs")]
+    out += [("duplicate_key", _duplicate(just(p)))
+            for p in ("jobdict", "scheduler", "jobenvs", "every_object")]
     out += [("jobhome_not_zip", _not_zip(just(f)))
             for f in ("junk", "cut", "cd_size", "cd_signature")]
+    out += [("worker_path_unsafe", _worker_path_unsafe(form)) for form in _UNSAFE_WORKER_FORMS]
+    out.append(("json_too_deep", _too_deep()))
     return out
+
+
+@st.composite
+def _too_deep(draw: st.DrawFn) -> Tuple[bytes, str]:
+    """A valid pack with one more jobdict member nested one level past
+    jobpack's limit (200 KB of brackets).  The master reads it (its decoder
+    has no depth limit) and ignores the member; validate() stops there with
+    json_too_deep, marked beyond_master, even without strict: not one of
+    STRICT_CODES (whose packs plain validate() passes), swept only."""
+    b = draw(_base())
+    return (b.pack(raw_jobdict=insert_member(_encode(b.jobdict), b'"x-deep"', DEPTH_PAST_LIMIT)),
+            "json_too_deep")

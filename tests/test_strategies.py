@@ -246,7 +246,12 @@ def test_a_failing_pack_shrinks_to_a_small_readable_one():
     smallest = shrunk(jps.jobpacks())
     assert smallest.jobenvs == {} and smallest.jobdata == b""
     assert set(smallest.jobdict) == REQUIRED[smallest.version]
-    assert [e.name for e in home.entries(smallest.jobhome)] == [smallest.jobdict["worker"]]
+    # The worker alone; a directory entry of its own parents may stay (the
+    # shrinker does not always drop that choice: seen on 3.9), nothing else.
+    worker = smallest.jobdict["worker"]
+    names = [e.name for e in home.entries(smallest.jobhome)]
+    assert [n for n in names if not n.endswith("/")] == [worker]
+    assert all(worker.startswith(n) for n in names if n.endswith("/"))
     assert len(jps.disco_dumps(smallest)) < 600
 
 

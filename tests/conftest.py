@@ -37,13 +37,27 @@ VECTORS_DIR = Path(__file__).parent / "vectors"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fuzz"))
 from _harness import same_json  # noqa: E402  exact JSON equality, iterative
 
-# Property tests run a quick smoke by default; JOBPACK_SLOW=1 runs 20x more.
+# Property tests run a quick smoke by default.  JOBPACK_SLOW=1 runs the slow
+# tests too and every property test with 20x the examples (the thorough
+# pass); JOBPACK_EXAMPLES_FACTOR=N sets that factor (CI's slow step runs 5x:
+# a fifth of the time, every slow test still run).
 SLOW = os.environ.get("JOBPACK_SLOW", "") not in ("", "0")
 
 
+def _examples_factor() -> int:
+    text = os.environ.get("JOBPACK_EXAMPLES_FACTOR", "20")
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"JOBPACK_EXAMPLES_FACTOR={text!r}: give a whole number >= 1")
+    return int(text)
+
+
+SLOW_FACTOR = _examples_factor() if SLOW else 1
+
+
 def examples(n: int) -> int:
-    """max_examples for a property test: n, or 20 n under JOBPACK_SLOW=1."""
-    return n * 20 if SLOW else n
+    """max_examples for a property test: n, or n times the factor (20 by
+    default) under JOBPACK_SLOW=1."""
+    return n * SLOW_FACTOR
 
 
 # -- "never hangs": every test has a time limit --------------------------------
@@ -79,7 +93,8 @@ def pytest_configure(config):
     global _stderr_fd
     _stderr_fd = os.dup(2)
     config.addinivalue_line("markers", "timeout(seconds): this test's time limit "
-                            f"(default {DEFAULT_TIMEOUT_S:g} s, 20x under JOBPACK_SLOW=1, "
+                            f"(default {DEFAULT_TIMEOUT_S:g} s, times the examples factor under "
+                            "JOBPACK_SLOW=1, "
                             f"{PYPY_FACTOR}x on PyPy)")
 
 
@@ -90,8 +105,7 @@ def _time_limit(request):
         return
     marker = request.node.get_closest_marker("timeout")
     limit = float(marker.args[0]) if marker else DEFAULT_TIMEOUT_S
-    if SLOW:
-        limit *= 20
+    limit *= SLOW_FACTOR
     if PYPY:
         limit *= PYPY_FACTOR
 

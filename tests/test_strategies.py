@@ -23,16 +23,12 @@ from hypothesis.errors import InvalidArgument  # noqa: E402
 from jobpack import JobPack, _core, dialect, home, strategies as jps  # noqa: E402
 from jobpack.validate import jobinfo, validate  # noqa: E402
 
-SLOW = os.environ.get("JOBPACK_SLOW", "") not in ("", "0")
+from conftest import SLOW, examples  # noqa: E402
 
 # Hypothesis' engine caches test cases under tuples of choices that mix bytes
 # and ints; on a hash collision it compares them, which -bb turns into an
 # error.  Harmless, and not about jobpack (see shrunk() below).
 pytestmark = pytest.mark.filterwarnings("ignore::BytesWarning")
-
-
-def examples(n: int) -> int:
-    return n * 20 if SLOW else n
 
 
 def quick(n: int) -> settings:

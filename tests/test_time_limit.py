@@ -5,6 +5,7 @@ a Python-level hang fails its test and the run goes on; a hang where the
 alarm cannot be handled (SIGALRM blocked, as in a C call that never
 returns) ends the process with every thread's stack on stderr.
 """
+import os
 import signal
 import subprocess
 import sys
@@ -37,7 +38,10 @@ def test_hang_the_alarm_cannot_interrupt():
 '''
 
 
-def run_under_our_conftest(tmp_path, module):
+def run_under_our_conftest(tmp_path, module, env=None):
+    # Outside JOBPACK_SLOW unless env sets it (its factor multiplies limits).
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("JOBPACK_")},
+           **(env or {})}
     (tmp_path / "conftest.py").write_text(
         # the helpers it imports from the suite's fuzz/ directory
         f"import sys; sys.path.insert(0, {str(CONFTEST.parent.parent / 'fuzz')!r})\n"
@@ -46,7 +50,7 @@ def run_under_our_conftest(tmp_path, module):
     (tmp_path / "test_hangs.py").write_text(module)
     proc = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider",
                            str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=env)
     return proc, proc.stdout + proc.stderr
 
 
@@ -65,3 +69,31 @@ def test_a_stuck_test_ends_the_run_with_its_stack(tmp_path):
     assert "Timeout (0:00:01)!" in out, out
     assert "test_hang_the_alarm_cannot_interrupt" in out.split("Timeout")[-1], out
     assert proc.returncode != 0
+
+
+SCALED = '''
+import pytest
+from conftest import examples
+
+def test_examples_are_scaled():
+    assert examples(2) == 6
+
+@pytest.mark.timeout(0.25)
+def test_limit_is_scaled():
+    while True:
+        pass
+'''
+
+
+def test_the_slow_pass_scales_examples_and_limits_by_its_factor(tmp_path):
+    proc, out = run_under_our_conftest(
+        tmp_path, SCALED, {"JOBPACK_SLOW": "1", "JOBPACK_EXAMPLES_FACTOR": "3"})
+    assert "test_examples_are_scaled PASSED" in out, out
+    assert "ran past its 0.75 s limit" in out, out
+
+
+def test_a_bad_examples_factor_is_refused_with_what_to_give(tmp_path):
+    proc, out = run_under_our_conftest(
+        tmp_path, SCALED, {"JOBPACK_SLOW": "1", "JOBPACK_EXAMPLES_FACTOR": "0"})
+    assert proc.returncode != 0
+    assert "JOBPACK_EXAMPLES_FACTOR='0': give a whole number >= 1" in out, out

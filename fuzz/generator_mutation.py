@@ -124,8 +124,9 @@ EQUIVALENT: Dict[str, str] = {
        f"(size_t)pack_len;:{m} @28":
        "validate() passes the whole pack as both the buffer and the claimed length "
        "(buf_len == pack_len): both arms are the same" for m in ("flip <->>=", "shift <-><=")},
-    "c:header.c:jp_header_decode:fields = len / 4 < 5 ? len / 4 : 5;:shift <-><= @21":
-        "at len / 4 == 5 both arms are 5",
+    **{f"c:header.c:jp_header_decode:fields = len / 4 < 5 ? len / 4 : 5;:{m}":
+       "the bound moves only where len / 4 == 5, and there both arms are 5"
+       for m in ("shift <-><= @21", "const 5+1 @23")},
     "c:header.c:jp_header_decode:if (len > HEADER_FIELDS_SIZE) {:shift >->>= @12":
         "at len == 20 there are no reserved bytes: a memcmp of 0 bytes finds nothing",
     "c:header.c:jp_header_decode:size_t n = (len < HEADER_SIZE ? len : HEADER_SIZE) - "

@@ -345,6 +345,11 @@ static jp_status scan_string(scanner *s)
     }
 }
 
+/* Where an exponent's value stops growing: past the digit count of any
+ * buffer (sections are under 2^32 bytes), so the saturated value still
+ * decides overflow exactly, and ten times it fits a long long. */
+#define EXP10_CAP 1000000000000000LL
+
 /* Does a float token overflow a double?  digits is the token's mantissa
  * digits (integer and fraction, without the dot), n_int of them before it. */
 static int float_overflows(const uint8_t *tok, size_t n_int, size_t n_frac,
@@ -412,8 +417,10 @@ static jp_status scan_number(scanner *s, int as_key)
         }
         if (s->pos >= s->len || !is_digit(in[s->pos]))
             return fail(s, JP_ERR_JSON_SYNTAX, s->pos);
+        /* Saturates far above any buffer's digit count (a 10^9 cap let a
+         * 1 GB mantissa shift the verdict), far below overflow. */
         while (s->pos < s->len && is_digit(in[s->pos])) {
-            if (exp10 < 1000000000LL)
+            if (exp10 < EXP10_CAP)
                 exp10 = exp10 * 10 + (in[s->pos] - '0');
             s->pos++;
         }
@@ -531,7 +538,7 @@ static int float_may_overflow(const uint8_t *in, size_t len, size_t *pos)
             i++;
         }
         for (; i < len && is_digit(in[i]); i++) {
-            if (exp10 < 1000000000u)
+            if (exp10 < (uint64_t)EXP10_CAP)
                 exp10 = exp10 * 10 + (uint64_t)(in[i] - '0');
         }
     }

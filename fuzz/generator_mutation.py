@@ -179,9 +179,9 @@ EQUIVALENT: Dict[str, str] = {
     "c:mochijson.c:float_overflows:return have > (uint8_t)overflow_digits[i];:shift >->>= @24":
         "have != the digit here (tested just above): > and >= agree",
     **{f"c:mochijson.c:{f}:if (exp10 < {n}):shift <-><= @22":
-       "the exponent saturates at 10^9 or at 10^10: either way far past any double's range "
-       "(an overflow, or a zero) and any section's length"
-       for f, n in (("scan_number", "1000000000LL"), ("float_may_overflow", "1000000000u"))},
+       "the exponent saturates at 10^15 or at 10^16: either way far past any double's range "
+       "and past the digit count of any buffer (under 2^32 bytes), so the verdict is the same"
+       for f, n in (("scan_number", "EXP10_CAP"), ("float_may_overflow", "(uint64_t)EXP10_CAP"))},
     "c:mochijson.c:scan_number:if (!as_key && n_int > s->res->max_int_digits):shift >->>= @29":
         "assigns the value it already holds",
     "c:mochijson.c:push:if (s->depth > s->res->max_depth):shift >->>= @17":

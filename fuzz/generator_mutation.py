@@ -73,28 +73,37 @@ EQUIVALENT: Dict[str, str] = {
     "py:_check_save_info:ok = (_flatlength(value) >= 4 and all(type(c) is int for c in head):"
     "const 4-1":
         "head == a 4-element list already implies at least 4 leaves",
-    **{f"py:_decode:if sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT and (:{m}": _GATE
-       for m in ("negate if", "And->Or", "flip LtE->Gt #0", "shift LtE->Lt #0")},
-    **{f"py:_decode:len(section) <= _MAX_INT_DIGITS:{m}": _GATE
-       for m in ("Or->And", "flip LtE->Gt #0", "shift LtE->Lt #0")},
-    **{f"py:_decode:or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS)::{m}": _GATE
+    **{f"py:_decode:if (len(section) <= _MAX_INT_DIGITS:{m}": _GATE
+       for m in ("negate if", "And->Or", "Or->And", "flip LtE->Gt #0", "shift LtE->Lt #0")},
+    **{f"py:_decode:or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS) and (:{m}": _GATE
        for m in ("flip Lt->GtE #0", "shift Lt->LtE #0", "flip LtE->Gt #1", "shift LtE->Lt #1",
                  "const 0-1", "const 0+1")},
+    **{f"py:_decode:sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT)::{m}": _GATE
+       for m in ("flip LtE->Gt #0", "shift LtE->Lt #0")},
     'py:_decode:if "\\\\u" in text and _REFUSED_ESCAPE.search(text)::And->Or':
         "the search finds nothing without a \\u; with Or every section holding a \\u goes to "
-        "the core's scan, which reads it alike (" + _GATE[:9] + " as above)",
+        "the core's scan, which reads it alike (as for the gate above)",
     'py:_decode:text = section.decode("utf-8") if type(section) is bytes else str(section, '
     '"utf-8"):flip Is->IsNot #0':
         "str(b, 'utf-8') and b.decode('utf-8') give the same text (or the same error)",
-    **{f'py:_decode:is_object = text[:1] == "{{" or text.lstrip(" \\t\\r\\n")[:1] == "{{":{m}':
-       "text[:1] == '{' is a shortcut for the lstrip test after it: [:0] never equals '{', "
-       "[:2] only for the text '{', which Python's json refused before; the second test "
-       "decides alike" for m in ("slice upper 1-1", "slice upper 1+1")},
-    "py:_decode:if note_duplicates::negate if": _DUPLICATES,
-    "py:_decode:if note_duplicates::drop check": _DUPLICATES,
-    "py:_decode:return value, 0, 0, type(value) is dict, None:flip Is->IsNot #0":
-        "this is the plain (not strict) jobdict, whose is_object only _strict_checks reads; "
-        "_Pack.jobdict tests the value's type itself",
+    **{f'py:_decode:start = 0 if text[:1] == "{{" else _WHITESPACE(text).end():{m}':
+       "text[:1] == '{' only spares the whitespace match, which finds no whitespace before "
+       "a '{' either: [:0] never equals '{', [:2] only for the text '{'; the start is the same"
+       for m in ("slice upper 1-1", "slice upper 1+1")},
+    'py:_decode:start = 0 if text[:1] == "{" else _WHITESPACE(text).end():flip Eq->NotEq #0':
+        "a text that starts with '{' has no whitespace to skip (start 0 either way); any "
+        "other is scanned from 0: a value there reads alike, leading whitespace stops the "
+        "scanner, and the section goes to the core's scan, which reads it alike (as for the "
+        "gate above)",
+    "py:_decode:elif note_duplicates::negate if":
+        "the duplicate flag is read only by _strict_checks, on a pack decoded in strict mode: "
+        "the mutant notes it in plain mode, where nothing reads it, and leaves it None in "
+        "strict mode, where None makes _strict_checks look for a repeated key itself, with "
+        "the same answer",
+    'py:_decode:if end != len(text) and _WHITESPACE(text, end).end() != len(text)::And->Or':
+        "raises for whitespace after the value too (for nothing after it the second test is "
+        "false): such a section goes to the core's scan, which reads it alike (as for the "
+        "gate above)",
     **{f"py:_Pack.json:offsets[i], self.strict and i == 0):{m}": _DUPLICATES
        for m in ("And->Or", "flip Eq->NotEq #0", "const 0-1", "const 0+1")},
     **{f'py:_check_save_info:ok = len(raw) >= 4 and raw[:4] in (b"hdfs", b"ddfs"):{m}':
@@ -112,6 +121,16 @@ EQUIVALENT: Dict[str, str] = {
        "validate() discards what _master returns: computing the jobinfo too changes the time "
        "only (jobinfo() computes it, without error, for every pack that gets there)"
        for n in ("", " (2)")},
+    **{f"py:_strict_checks:if has_duplicate is False or (i == 1 and accepted and "
+       f"len(dict(value)) == len(value))::{m}":
+       "the test is a shortcut: a jobenvs' flag is always None, and a jobdict's False means "
+       "its decoder found no repeated key in any object; a section it no longer lets through "
+       "is searched in full (_first_duplicate_pair, _first_duplicate_key), which finds "
+       "nothing in either case" for m in ("Or->And", "const 1+1")},
+    "py:_strict_checks:if total > _BOMB_FLOOR and too_much(total, len(zip_bytes))::"
+    "shift Gt->GtE #0":
+        "too_much(total, n) already means total > max(BOMB_RATIO * n, BOMB_FLOOR): the first "
+        "test only spares the call, and total == BOMB_FLOOR fails too_much either way",
     "py:_open:if type(source) is bytes::negate if": _PLUMBING,
     "py:_open:if type(source) is bytes::flip Is->IsNot #0": _PLUMBING,
     "py:_open:if isinstance(source, JobPack)::negate if": _PLUMBING,

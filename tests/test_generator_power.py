@@ -40,17 +40,6 @@ pytestmark = [pytest.mark.slow,
 
 SLOW = os.environ.get("JOBPACK_SLOW", "") not in ("", "0")
 
-# Issue 14 is still open on the Python side: issue 11's second round (merged
-# after this draw was measured) inlined JSONDecoder.decode into
-# validate._decode and skips the strict re-decode of a refused section
-# (_strict_checks' pack.tried); the draw does not yet take one new branch of
-# validate.py nor kill 12 new mutants there (in CI on 0bd4e22).  strict=True:
-# these fail loudly once the draw catches up, so the marker cannot outlive
-# the gap.
-CATCHING_UP = pytest.mark.xfail(
-    strict=True, reason="issue 14: the draw does not yet reach every branch and mutant of "
-    "issue 11's second round in validate.py (_decode's inline scanner, _strict_checks' "
-    "tried sections); run fuzz/generator_coverage.py and generator_mutation.py --only py")
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("gcov") is None,
                                reason="gcc and gcov build the C replay driver")
 
@@ -85,7 +74,6 @@ def test_every_pack_in_the_draw_has_its_true_label(cases):
     assert wrong == []
 
 
-@CATCHING_UP
 @pytest.mark.timeout(300)
 def test_the_draw_takes_every_reachable_branch_of_validate_py(cases):
     report = gcov.python_coverage(cases)
@@ -104,21 +92,19 @@ def test_the_draw_takes_every_reachable_branch_of_the_c_replica(cases):
     assert report["header.c"]["branches"] > 20 and report["mochijson.c"]["branches"] > 300
 
 
-@CATCHING_UP
 @pytest.mark.timeout(900)
 def test_the_draw_kills_the_python_mutants(cases):
-    results = gmut.run_python(cases, every=2)   # a fixed sample
-    assert len(results) > 100
-    killed, counted, equivalent, unexplained = gmut.score(results)
-    assert unexplained == [], f"survivors not listed as equivalent: {unexplained}"
-    assert killed / counted >= 0.95
+    assert_kills_enough(gmut.run_python(cases, every=2), at_least=100)   # a fixed sample
 
 
 @needs_gcc
 @pytest.mark.timeout(900)
 def test_the_draw_kills_the_c_mutants(cases):
-    results = gmut.run_c(cases, every=8)   # a fixed sample
-    assert len(results) > 75
+    assert_kills_enough(gmut.run_c(cases, every=8), at_least=75)   # a fixed sample
+
+
+def assert_kills_enough(results, at_least):
+    assert len(results) > at_least
     killed, counted, equivalent, unexplained = gmut.score(results)
     assert unexplained == [], f"survivors not listed as equivalent: {unexplained}"
     assert killed / counted >= 0.95

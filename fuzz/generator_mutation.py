@@ -21,22 +21,34 @@ condition negated or dropped (an ``if`` that raises or fails never fires),
 ``and``/``or`` swapped, a default of ``.get`` changed, an element dropped
 from a tuple of accepted words, a whitespace byte added to or dropped from
 the scanner's table, a byte of the string table flipped, an escape case
-dropped.  EQUIVALENT lists the survivors that no input can tell apart, with
-the reason; the exit status is 1 when the score (killed / non-equivalent) is
-below --min-score (0.95) or a survivor is not listed.
+dropped.  Each Python mutant replays in a child process, capped at
+PY_TIME_FACTOR times the original's replay time and PY_EXTRA_MEMORY bytes
+more than this process: a mutant that blows the cap is killed.  EQUIVALENT
+lists the survivors that no input can tell apart, with the reason; the exit
+status is 1 when the score (killed / non-equivalent) is below --min-score
+(0.95) or a survivor is not listed.
 """
 import argparse
 import ast
 import copy
 import importlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import types
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+try:
+    import resource
+except ImportError:  # not POSIX: mutants replay without a memory cap
+    resource = None  # type: ignore[assignment]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generator_coverage as gc  # noqa: E402
@@ -401,20 +413,79 @@ def run_python(cases: Sequence[Any], every: int = 1) -> Dict[str, bool]:
     """mutant id -> killed."""
     original = importlib.import_module("jobpack.validate")
     source = Path(original.__file__).read_text(encoding="utf-8")
+    started = time.monotonic()
     expected = [gc.observe(original, case.data) for case in cases]
-    results: Dict[str, bool] = {}
-    # No per-mutant timer: a mutant that loops forever is caught by the
-    # caller's time limit (the test suite's SIGALRM), which a timer here
-    # would clobber.
-    for ident, text in python_mutants(source)[::every]:
+    # Each mutant gets many times the original's replay time, and memory
+    # beyond this process's: a mutant that loops or grows a list forever is
+    # stopped there and told apart (the original, checked under the same
+    # cap first, is not).
+    seconds = PY_TIME_FACTOR * (time.monotonic() - started) + PY_TIME_SLACK_S
+    base = _address_space()
+    memory = base + PY_EXTRA_MEMORY if base and resource is not None else 0
+    if _replay_capped(source, cases, expected, seconds, memory):
+        raise RuntimeError("the original validate.py fails its own replay under the cap: "
+                           f"raise PY_TIME_FACTOR ({PY_TIME_FACTOR}) or PY_EXTRA_MEMORY")
+    return {ident: _replay_capped(text, cases, expected, seconds, memory)
+            for ident, text in python_mutants(source)[::every]}
+
+
+PY_TIME_FACTOR = 20
+PY_TIME_SLACK_S = 10.0
+PY_EXTRA_MEMORY = 2 << 30
+
+
+def _address_space() -> int:
+    """This process's virtual size (what RLIMIT_AS caps), 0 if unknown."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _replay(text: str, cases: Sequence[Any], expected: Sequence[Any]) -> bool:
+    """Whether the draw tells validate.py's text apart from the original."""
+    try:
+        module = _load(text)
+    except Exception:
+        return True   # does not even load
+    return any(_safe_observe(module, case.data) != want for case, want in zip(cases, expected))
+
+
+def _replay_capped(text: str, cases: Sequence[Any], expected: Sequence[Any],
+                   seconds: float, memory: int) -> bool:
+    """_replay in a child process limited to ``seconds`` and ``memory``
+    bytes of address space (memory 0: no limit); past either, told apart.
+    Inline where there is no fork()."""
+    if not hasattr(os, "fork"):
+        return _replay(text, cases, expected)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() beside other threads (the test
+        # suite's faulthandler watchdog): the child only replays and exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:   # the child: its exit status is the answer
+        status = 2
         try:
-            module = _load(text)
-        except Exception:
-            results[ident] = True   # does not even load
-            continue
-        results[ident] = any(_safe_observe(module, case.data) != want
-                             for case, want in zip(cases, expected))
-    return results
+            if memory:
+                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            status = int(_replay(text, cases, expected))
+        finally:
+            os._exit(status)
+    deadline = time.monotonic() + seconds
+    while True:
+        done, wait_status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            # 0: the same answers; 1: different ones; anything else (out of
+            # memory outside Python code, a signal): told apart too.
+            return os.waitstatus_to_exitcode(wait_status) != 0
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return True
+        time.sleep(0.01)
 
 
 # -- C mutants -----------------------------------------------------------

@@ -13,9 +13,11 @@ of the master:
   2nd Python and every 8th C mutant, ``python fuzz/generator_mutation.py``
   all of them.
 """
+import importlib
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,30 @@ def assert_kills_enough(results, at_least):
     killed, counted, equivalent, unexplained = gmut.score(results)
     assert unexplained == [], f"survivors not listed as equivalent: {unexplained}"
     assert killed / counted >= 0.95
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the cap runs each mutant in a fork()")
+def test_a_python_mutant_that_hangs_or_grows_is_stopped_and_counted_as_killed(cases):
+    few = cases[:3]
+    original = importlib.import_module("jobpack.validate")
+    source = Path(original.__file__).read_text(encoding="utf-8")
+    expected = [gcov.observe(original, case.data) for case in few]
+    memory = gmut._address_space() + (256 << 20)
+    assert memory > 256 << 20   # a cap, not "no limit"
+    assert not gmut._replay_capped(source, few, expected, 30, memory)
+    hangs = source + "\ndef validate(source, *, strict=False):\n    while True:\n        pass\n"
+    # The same answers after taking 1 GiB: a cap that does not hold fails the
+    # test (not the machine).
+    grows = source + ("\n_checked = validate\n\n"
+                      "def validate(source, *, strict=False):\n"
+                      "    held = [bytearray(1 << 20) for _ in range(1024)]\n"
+                      "    return _checked(source, strict=strict)\n")
+    assert not gmut._replay_capped(grows, few, expected, 60, 0)   # no cap: not told apart
+    started = time.monotonic()
+    assert gmut._replay_capped(hangs, few, expected, 2, memory)
+    assert time.monotonic() - started < 10
+    assert gmut._replay_capped(grows, few, expected, 60, memory)
+    assert time.monotonic() - started < 20
 
 
 def test_a_weaker_draw_scores_lower():

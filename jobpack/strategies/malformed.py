@@ -506,6 +506,11 @@ def malformed_jobpacks(kind: Optional[str] = None) -> st.SearchStrategy[Tuple[by
 _AFTER_THE_VALUE = [b"x", b" \t\r\n\x0c"]
 
 
+# An exponent of 17 digits: the core's scan stops adding digits to it at
+# 10^15 (EXP10_CAP in csrc/mochijson.c); far past a double's range.
+_PAST_EXPONENT_CAP = b"1e" + b"1" * 17
+
+
 def _sweep_json_faults() -> List[Tuple[Any, ...]]:
     faults: List[Tuple[Any, ...]] = [("value", v) for v in _BAD_VALUES]
     faults += [("alone", v) for v in _BAD_VALUES]
@@ -539,7 +544,8 @@ def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
             (1, fault, leaf) for fault in ("replica", "replica_deep") for leaf in (-1, 256)]),
         ("truncated", _truncated, _HEADER_CUTS),
         # Last, so the faults above keep their places (labelled_draw seeds by place).
-        ("json", _json_faults, [("alone_then", tail) for tail in _AFTER_THE_VALUE]),
+        ("json", _json_faults, [("alone_then", tail) for tail in _AFTER_THE_VALUE]
+         + [("alone", _PAST_EXPONENT_CAP)]),
         ("missing_key", _missing_key, [(2, "prefix", _UNREAD_JOBENVS)]),
     ]
     return [(kind, make(fault) if kind == "truncated" else make(st.just(fault)))

@@ -43,6 +43,17 @@ PY_UNREACHABLE: Dict[Tuple[str, str], str] = {
         "the loop runs to its end only for a list of three whose items are a str, a str "
         "and a bool, which the inline test above it already passes (JSON decodes to no "
         "subclasses of them): every stage that gets here raises inside the loop",
+    # The section caches of _Pack: each pack is read by one validate() or
+    # jobinfo() call, which opens its own _Pack.
+    ("if done is None:", "value = done[0]"):
+        "_Pack.jobdict is called once per pack, by _master, first: nothing has decoded the "
+        "jobdict before it",
+    ("if done is None:  # json(1) inlined", "pairs, features, feature_offset, is_object, _ = done"):
+        "_Pack.jobenvs is called once per pack, by _master, and nothing else decodes the "
+        "jobenvs before it",
+    ("if done is None:", "return done"):
+        "_Pack.json is called only by _strict_checks, for a section that is not decoded "
+        "yet (pack.decoded[i] is None)",
 }
 
 # Reachable branches the draw does not take yet, with why.

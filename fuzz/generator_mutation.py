@@ -21,22 +21,34 @@ condition negated or dropped (an ``if`` that raises or fails never fires),
 ``and``/``or`` swapped, a default of ``.get`` changed, an element dropped
 from a tuple of accepted words, a whitespace byte added to or dropped from
 the scanner's table, a byte of the string table flipped, an escape case
-dropped.  EQUIVALENT lists the survivors that no input can tell apart, with
-the reason; the exit status is 1 when the score (killed / non-equivalent) is
-below --min-score (0.95) or a survivor is not listed.
+dropped.  Each Python mutant replays in a child process, capped at
+PY_TIME_FACTOR times the original's replay time and PY_EXTRA_MEMORY bytes
+more than this process: a mutant that blows the cap is killed.  EQUIVALENT
+lists the survivors that no input can tell apart, with the reason; the exit
+status is 1 when the score (killed / non-equivalent) is below --min-score
+(0.95) or a survivor is not listed.
 """
 import argparse
 import ast
 import copy
 import importlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import types
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+try:
+    import resource
+except ImportError:  # not POSIX: mutants replay without a memory cap
+    resource = None  # type: ignore[assignment]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generator_coverage as gc  # noqa: E402
@@ -73,28 +85,37 @@ EQUIVALENT: Dict[str, str] = {
     "py:_check_save_info:ok = (_flatlength(value) >= 4 and all(type(c) is int for c in head):"
     "const 4-1":
         "head == a 4-element list already implies at least 4 leaves",
-    **{f"py:_decode:if sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT and (:{m}": _GATE
-       for m in ("negate if", "And->Or", "flip LtE->Gt #0", "shift LtE->Lt #0")},
-    **{f"py:_decode:len(section) <= _MAX_INT_DIGITS:{m}": _GATE
-       for m in ("Or->And", "flip LtE->Gt #0", "shift LtE->Lt #0")},
-    **{f"py:_decode:or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS)::{m}": _GATE
+    **{f"py:_decode:if (len(section) <= _MAX_INT_DIGITS:{m}": _GATE
+       for m in ("negate if", "And->Or", "Or->And", "flip LtE->Gt #0", "shift LtE->Lt #0")},
+    **{f"py:_decode:or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS) and (:{m}": _GATE
        for m in ("flip Lt->GtE #0", "shift Lt->LtE #0", "flip LtE->Gt #1", "shift LtE->Lt #1",
                  "const 0-1", "const 0+1")},
+    **{f"py:_decode:sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT)::{m}": _GATE
+       for m in ("flip LtE->Gt #0", "shift LtE->Lt #0")},
     'py:_decode:if "\\\\u" in text and _REFUSED_ESCAPE.search(text)::And->Or':
         "the search finds nothing without a \\u; with Or every section holding a \\u goes to "
-        "the core's scan, which reads it alike (" + _GATE[:9] + " as above)",
+        "the core's scan, which reads it alike (as for the gate above)",
     'py:_decode:text = section.decode("utf-8") if type(section) is bytes else str(section, '
     '"utf-8"):flip Is->IsNot #0':
         "str(b, 'utf-8') and b.decode('utf-8') give the same text (or the same error)",
-    **{f'py:_decode:is_object = text[:1] == "{{" or text.lstrip(" \\t\\r\\n")[:1] == "{{":{m}':
-       "text[:1] == '{' is a shortcut for the lstrip test after it: [:0] never equals '{', "
-       "[:2] only for the text '{', which Python's json refused before; the second test "
-       "decides alike" for m in ("slice upper 1-1", "slice upper 1+1")},
-    "py:_decode:if note_duplicates::negate if": _DUPLICATES,
-    "py:_decode:if note_duplicates::drop check": _DUPLICATES,
-    "py:_decode:return value, 0, 0, type(value) is dict, None:flip Is->IsNot #0":
-        "this is the plain (not strict) jobdict, whose is_object only _strict_checks reads; "
-        "_Pack.jobdict tests the value's type itself",
+    **{f'py:_decode:start = 0 if text[:1] == "{{" else _WHITESPACE(text).end():{m}':
+       "text[:1] == '{' only spares the whitespace match, which finds no whitespace before "
+       "a '{' either: [:0] never equals '{', [:2] only for the text '{'; the start is the same"
+       for m in ("slice upper 1-1", "slice upper 1+1")},
+    'py:_decode:start = 0 if text[:1] == "{" else _WHITESPACE(text).end():flip Eq->NotEq #0':
+        "a text that starts with '{' has no whitespace to skip (start 0 either way); any "
+        "other is scanned from 0: a value there reads alike, leading whitespace stops the "
+        "scanner, and the section goes to the core's scan, which reads it alike (as for the "
+        "gate above)",
+    "py:_decode:elif note_duplicates::negate if":
+        "the duplicate flag is read only by _strict_checks, on a pack decoded in strict mode: "
+        "the mutant notes it in plain mode, where nothing reads it, and leaves it None in "
+        "strict mode, where None makes _strict_checks look for a repeated key itself, with "
+        "the same answer",
+    'py:_decode:if end != len(text) and _WHITESPACE(text, end).end() != len(text)::And->Or':
+        "raises for whitespace after the value too (for nothing after it the second test is "
+        "false): such a section goes to the core's scan, which reads it alike (as for the "
+        "gate above)",
     **{f"py:_Pack.json:offsets[i], self.strict and i == 0):{m}": _DUPLICATES
        for m in ("And->Or", "flip Eq->NotEq #0", "const 0-1", "const 0+1")},
     **{f'py:_check_save_info:ok = len(raw) >= 4 and raw[:4] in (b"hdfs", b"ddfs"):{m}':
@@ -112,6 +133,16 @@ EQUIVALENT: Dict[str, str] = {
        "validate() discards what _master returns: computing the jobinfo too changes the time "
        "only (jobinfo() computes it, without error, for every pack that gets there)"
        for n in ("", " (2)")},
+    **{f"py:_strict_checks:if has_duplicate is False or (i == 1 and accepted and "
+       f"len(dict(value)) == len(value))::{m}":
+       "the test is a shortcut: a jobenvs' flag is always None, and a jobdict's False means "
+       "its decoder found no repeated key in any object; a section it no longer lets through "
+       "is searched in full (_first_duplicate_pair, _first_duplicate_key), which finds "
+       "nothing in either case" for m in ("Or->And", "const 1+1")},
+    "py:_strict_checks:if total > _BOMB_FLOOR and too_much(total, len(zip_bytes))::"
+    "shift Gt->GtE #0":
+        "too_much(total, n) already means total > max(BOMB_RATIO * n, BOMB_FLOOR): the first "
+        "test only spares the call, and total == BOMB_FLOOR fails too_much either way",
     "py:_open:if type(source) is bytes::negate if": _PLUMBING,
     "py:_open:if type(source) is bytes::flip Is->IsNot #0": _PLUMBING,
     "py:_open:if isinstance(source, JobPack)::negate if": _PLUMBING,
@@ -382,20 +413,79 @@ def run_python(cases: Sequence[Any], every: int = 1) -> Dict[str, bool]:
     """mutant id -> killed."""
     original = importlib.import_module("jobpack.validate")
     source = Path(original.__file__).read_text(encoding="utf-8")
+    started = time.monotonic()
     expected = [gc.observe(original, case.data) for case in cases]
-    results: Dict[str, bool] = {}
-    # No per-mutant timer: a mutant that loops forever is caught by the
-    # caller's time limit (the test suite's SIGALRM), which a timer here
-    # would clobber.
-    for ident, text in python_mutants(source)[::every]:
+    # Each mutant gets many times the original's replay time, and memory
+    # beyond this process's: a mutant that loops or grows a list forever is
+    # stopped there and told apart (the original, checked under the same
+    # cap first, is not).
+    seconds = PY_TIME_FACTOR * (time.monotonic() - started) + PY_TIME_SLACK_S
+    base = _address_space()
+    memory = base + PY_EXTRA_MEMORY if base and resource is not None else 0
+    if _replay_capped(source, cases, expected, seconds, memory):
+        raise RuntimeError("the original validate.py fails its own replay under the cap: "
+                           f"raise PY_TIME_FACTOR ({PY_TIME_FACTOR}) or PY_EXTRA_MEMORY")
+    return {ident: _replay_capped(text, cases, expected, seconds, memory)
+            for ident, text in python_mutants(source)[::every]}
+
+
+PY_TIME_FACTOR = 20
+PY_TIME_SLACK_S = 10.0
+PY_EXTRA_MEMORY = 2 << 30
+
+
+def _address_space() -> int:
+    """This process's virtual size (what RLIMIT_AS caps), 0 if unknown."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _replay(text: str, cases: Sequence[Any], expected: Sequence[Any]) -> bool:
+    """Whether the draw tells validate.py's text apart from the original."""
+    try:
+        module = _load(text)
+    except Exception:
+        return True   # does not even load
+    return any(_safe_observe(module, case.data) != want for case, want in zip(cases, expected))
+
+
+def _replay_capped(text: str, cases: Sequence[Any], expected: Sequence[Any],
+                   seconds: float, memory: int) -> bool:
+    """_replay in a child process limited to ``seconds`` and ``memory``
+    bytes of address space (memory 0: no limit); past either, told apart.
+    Inline where there is no fork()."""
+    if not hasattr(os, "fork"):
+        return _replay(text, cases, expected)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() beside other threads (the test
+        # suite's faulthandler watchdog): the child only replays and exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:   # the child: its exit status is the answer
+        status = 2
         try:
-            module = _load(text)
-        except Exception:
-            results[ident] = True   # does not even load
-            continue
-        results[ident] = any(_safe_observe(module, case.data) != want
-                             for case, want in zip(cases, expected))
-    return results
+            if memory:
+                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            status = int(_replay(text, cases, expected))
+        finally:
+            os._exit(status)
+    deadline = time.monotonic() + seconds
+    while True:
+        done, wait_status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            # 0: the same answers; 1: different ones; anything else (out of
+            # memory outside Python code, a signal): told apart too.
+            return os.waitstatus_to_exitcode(wait_status) != 0
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return True
+        time.sleep(0.01)
 
 
 # -- C mutants -----------------------------------------------------------

@@ -21,6 +21,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.errors import InvalidArgument  # noqa: E402
 
 from jobpack import JobPack, _core, dialect, home, strategies as jps  # noqa: E402
+from jobpack.home.scan import too_much  # noqa: E402
 from jobpack.validate import jobinfo, validate  # noqa: E402
 
 from conftest import SLOW, examples  # noqa: E402
@@ -202,6 +203,19 @@ def test_render_json_draws_every_spelling():
 def test_varied_jobpacks_are_accepted_by_the_master_and_by_strict_mode(data):
     assert codes(data, strict=True) == []
     jobinfo(data)
+
+
+@quick(3)
+@given(jps.strict.valid_sweep()[0])
+def test_a_home_at_the_bomb_ratio_is_valid_and_exactly_at_it(data):
+    """Declared sizes above the floor, at the ratio exactly: strict mode
+    accepts it, one declared byte more would be a zip bomb."""
+    assert codes(data, strict=True) == []
+    pack = JobPack.loads(data)
+    zip_bytes = bytes(pack.jobhome)
+    total = home.scan(zip_bytes).total_uncompressed
+    assert total == home.BOMB_RATIO * len(zip_bytes) > home.BOMB_FLOOR
+    assert too_much(total + 1, len(zip_bytes)) and not too_much(total, len(zip_bytes))
 
 
 def test_labelled_draw_is_deterministic_and_labelled():

@@ -77,11 +77,12 @@ def case_strategy(kinds: Sequence[str] = KINDS) -> st.SearchStrategy[Case]:
 
 def sweep(kinds: Sequence[str] = KINDS) -> List[st.SearchStrategy[Case]]:
     """One strategy per production of every table and every fault of every
-    family (malformed.sweep, strict.sweep, varied.sweep), of the kinds,
+    family (malformed.sweep, strict.sweep, varied.sweep, strict.valid_sweep), of the kinds,
     taking the kinds in turn so that a short prefix has each of them."""
     lists: List[List[st.SearchStrategy[Case]]] = []
     if "valid" in kinds:
-        lists.append([s.map(lambda data: Case(data, "valid", None)) for s in varied.sweep()])
+        lists.append([s.map(lambda data: Case(data, "valid", None))
+                      for s in varied.sweep() + strict.valid_sweep()])
     if "malformed" in kinds:
         lists.append([s.map(lambda pair: Case(pair[0], "malformed", pair[1]))
                       for _, s in malformed.sweep()])

@@ -185,6 +185,8 @@ def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
         return b'{"k": ' + fault[1] + b" x}", "invalid_json"
     if name == "alone":   # nothing else in the section: plain ASCII, which Python's json reads first
         return b'{"k": ' + fault[1] + b"}", "invalid_json"
+    if name == "alone_then":   # the same: a whole value, then bytes after it
+        return b'{"k": "v"}' + fault[1], "invalid_json"
     if name == "whitespace":
         ws, where = fault[1], fault[2]
         at = (0, 1, len(section) - 1, _after_first_colon(section))[where]
@@ -231,12 +233,17 @@ _MISSING = st.one_of(*[st.tuples(st.just(v), st.sampled_from(keys))
 
 @st.composite
 def _missing_key(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
-    version, key = draw(faults if faults is not None else _MISSING)
+    version, key, *unread = draw(faults if faults is not None else _MISSING)
     b = draw(_base(version, any_header_version=key in _COMMON_KEYS))
     jobdict = {k: v for k, v in b.jobdict.items() if k != key}
     if key == "prefix" and draw(st.booleans()):
         jobdict = {}
-    return b.pack(jobdict), "missing_key:" + key
+    return b.pack(jobdict, raw_jobenvs=unread[0] if unread else None), "missing_key:" + key
+
+
+# A jobenvs the master never reads (it stops at a jobdict without a prefix)
+# that strict mode still checks: dialect only (a trailing comma), a repeated key.
+_UNREAD_JOBENVS = b'{"A": "1", "A": "2",}'
 
 
 # Whole sections that are one value, not an object: a number that runs to
@@ -494,6 +501,16 @@ def malformed_jobpacks(kind: Optional[str] = None) -> st.SearchStrategy[Tuple[by
 
 
 
+# After a whole value in a section Python's json reads first: a byte no
+# value takes, and the four whitespace bytes then a near-whitespace one.
+_AFTER_THE_VALUE = [b"x", b" \t\r\n\x0c"]
+
+
+# An exponent of 17 digits: the core's scan stops adding digits to it at
+# 10^15 (EXP10_CAP in csrc/mochijson.c); far past a double's range.
+_PAST_EXPONENT_CAP = b"1e" + b"1" * 17
+
+
 def _sweep_json_faults() -> List[Tuple[Any, ...]]:
     faults: List[Tuple[Any, ...]] = [("value", v) for v in _BAD_VALUES]
     faults += [("alone", v) for v in _BAD_VALUES]
@@ -526,6 +543,10 @@ def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
         ("inputs", _bad_inputs, _INPUT_FAULT_LIST + [  # bytes one past each end
             (1, fault, leaf) for fault in ("replica", "replica_deep") for leaf in (-1, 256)]),
         ("truncated", _truncated, _HEADER_CUTS),
+        # Last, so the faults above keep their places (labelled_draw seeds by place).
+        ("json", _json_faults, [("alone_then", tail) for tail in _AFTER_THE_VALUE]
+         + [("alone", _PAST_EXPONENT_CAP)]),
+        ("missing_key", _missing_key, [(2, "prefix", _UNREAD_JOBENVS)]),
     ]
     return [(kind, make(fault) if kind == "truncated" else make(st.just(fault)))
             for kind, make, faults in families for fault in faults]

@@ -11,6 +11,7 @@ from hypothesis.errors import InvalidArgument
 from ._values import (_KEY_TEXT, _TEXT, _WORKER_PATHS, _json, _not_text)
 from .master_json import AT_END, DEPTH_PAST_LIMIT, DIALECT, insert_member
 from .malformed import (_base, _insert)
+from ..home import BOMB_FLOOR, BOMB_RATIO
 from .valid import (_JOBPACKS, _draw_home_files, _encode, _zip, disco_dumps)
 
 # -- strict violations --------------------------------------------------
@@ -244,6 +245,38 @@ def _bomb(draw: st.DrawFn) -> Tuple[bytes, str]:
     home[pos + 24:pos + 28] = struct.pack("<I", draw(st.integers((64 << 20) + 1, 0xFFFFFFFE)))
     b.home = bytes(home)
     return b.pack(), "zip_bomb"
+
+
+@st.composite
+def _at_the_bomb_ratio(draw: st.DrawFn) -> bytes:
+    """A valid pack whose home declares more than the 64 MiB floor but
+    exactly BOMB_RATIO times its size, which strict mode accepts (zip_bomb
+    needs both): a stored entry of zeros makes the home big enough (656
+    KiB), its declared size makes up the rest."""
+    b = draw(_base())
+    files, dirs = _draw_home_files(draw, b.jobdict["worker"])
+    taken = {name for name, *_ in files} | {d.rstrip("/") for d in dirs}
+    pad = _fresh_key(dict.fromkeys(taken), ("~pad", "~pad~", "~~pad"))
+    files.append((pad, bytes(BOMB_FLOOR // BOMB_RATIO + 1), 0o100644, zipfile.ZIP_STORED))
+    home = bytearray(_zip(files, dirs))
+    eocd = home.rindex(b"PK\x05\x06")
+    count, = struct.unpack("<H", home[eocd + 10:eocd + 12])
+    pos, = struct.unpack("<I", home[eocd + 16:eocd + 20])
+    total = 0
+    for _ in range(count):   # the padding is the last entry
+        last = pos
+        total += struct.unpack("<I", home[pos + 24:pos + 28])[0]
+        pos += 46 + sum(struct.unpack("<HHH", home[pos + 28:pos + 34]))
+    declared, = struct.unpack("<I", home[last + 24:last + 28])
+    home[last + 24:last + 28] = struct.pack("<I", declared + BOMB_RATIO * len(home) - total)
+    b.home = bytes(home)
+    return b.pack()
+
+
+def valid_sweep() -> List[st.SearchStrategy[bytes]]:
+    """Valid packs at the edge of a strict rule, one strategy each (see
+    malformed.sweep): a home at the zip bomb ratio."""
+    return [_at_the_bomb_ratio()]
 
 
 _STRICT = {

@@ -506,6 +506,31 @@ def test_float_check_at_every_position_and_the_end(pad, number, flagged):
     assert _float_verdicts(quoted) == (lib.JP_OK, lib.JP_OK)
 
 
+def _outcome(call):
+    try:
+        pack = call()
+    except JobPackError as e:
+        return type(e), getattr(e, "offset", None), str(e)
+    return pack.version, pack.jobdict, pack.jobenvs, bytes(pack.jobhome), bytes(pack.jobdata)
+
+
+@pytest.mark.parametrize("jobdict, jobenvs", [
+    (b'{"a": 1e400}', b"{}"), (b'{"a": 1.5}', b'{"X": 1e400}'), (b'{"a": "1e400"}', b"{}"),
+    (b'{"a": [1.5e300, 2E-400, ' + b"9" * 309 + b'.0]}', b"{}"),
+    (b'{"a": ' + b"9" * 308 + b'.0}', b"{}"), (b'{"a": [1, 2,]}', b"{}"),
+    (b'{"a": NaN}', b"{}"), (b'{"a": "\\ud800"}', b"{}"), (b'  {"a": 1}  ', b" {} "),
+    (b'{"a": 1} x', b"{}"), (b"", b"{}"), (b'{"a": 1}', b"")])
+def test_loads_of_bytes_reads_as_loads_of_other_buffers(jobdict, jobenvs):
+    """loads(bytes) checks the header and the floats in one C call; other
+    buffers copy each section first: same value or same error."""
+    data = raw_pack(jobdict, jobenvs, b"home", b"data")
+    expected = _outcome(lambda: JobPack.loads(bytearray(data)))
+    assert _outcome(lambda: JobPack.loads(data)) == expected
+    assert _outcome(lambda: JobPack.loads(memoryview(data))) == expected
+    assert _outcome(lambda: JobPack.loads(data[:-1])) == _outcome(
+        lambda: JobPack.loads(bytearray(data[:-1])))
+
+
 @given(st.binary(max_size=200))
 def test_float_check_reads_any_bytes(raw):
     assert _float_verdicts(raw)[0] == _float_verdicts(raw)[1]

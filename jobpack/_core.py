@@ -208,8 +208,9 @@ class JSONScan(NamedTuple):
 def scan_json(section: "Buffer", convert: bool = False) -> JSONScan:
     """Check a section against the master's JSON grammar; with convert,
     also return it rewritten as standard JSON."""
-    cin = _as_c_buffer(section)
-    n = len(section) if type(section) is bytes else len(cin)
+    # _as_c_buffer inlined for bytes (dialect.loads of a small section).
+    cin = section if type(section) is bytes else _as_c_buffer(section)
+    n = len(cin)
     scratch = _scratch
     if n // 8 + 1 > scratch.bits_len:
         scratch.grow_stack(n)

@@ -163,7 +163,15 @@ def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False) -> An
                                        parse_int=parse_int)
     if scan.max_depth <= SAFE_DEPTH:
         try:
-            return decoder.decode(text)
+            if parse_int is None:
+                # JSONDecoder.decode inlined, as _json.decode_section does:
+                # its scanner called directly, with its whitespace rule.
+                value, end = (_PAIRS_SCAN if pairs else _SCAN)(text, _WHITESPACE(text).end())
+                if end == len(text) or _WHITESPACE(text, end).end() == len(text):
+                    return value
+            return decoder.decode(text)  # or its error
+        except StopIteration:
+            return decoder.decode(text)  # no value: its error
         except RecursionError:
             pass  # a low recursion limit, or a deep stack already: no recursion then
     return _loads_iterative(text, pairs, parse_int or _int_parser(fast_int_digits()))
@@ -172,6 +180,12 @@ def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False) -> An
 _DIALECT_ONLY = lib.JP_JSON_DIALECT_ONLY
 _DECODER = json.JSONDecoder()
 _PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=list)
+# What JSONDecoder.decode runs (neither is in typeshed): the scanner
+# ((value, end), or StopIteration where no value starts) and the whitespace
+# it skips around the value.
+_SCAN: Callable[[str, int], Any] = getattr(_DECODER, "scan_once")
+_PAIRS_SCAN: Callable[[str, int], Any] = getattr(_PAIRS_DECODER, "scan_once")
+_WHITESPACE: "Callable[..., re.Match[str]]" = getattr(json.decoder, "WHITESPACE").match
 # CPython's lowest int_max_str_digits but 0 (no limit): shorter integers
 # never need asking for the limit.
 _ALWAYS_FAST_DIGITS = 640

@@ -266,13 +266,19 @@ def decode_pack(data: bytes) -> Tuple["_core.Header", Any, Any]:
     decode_section reads each section (a HeaderError if the header fails),
     with the header checks and both sections' float checks in one C call:
     on a small pack the crossings cost more than the C work."""
+    if _UNCHECKED_SCAN is None or not _json_may_go_first():
+        # No float check to save (PyPy checks every float), or json may
+        # not go first: the header alone, then each section as any other.
+        header = _core.decode_header(data)
+        if header.status:
+            raise header.error()
+        d, e, h, _ = header.offsets
+        return header, decode_section(data[d:e], "jobdict", d), decode_section(data[e:h], "jobenvs", e)
     header, risk_d, risk_e = _core.pack_float_check(data)
     if header.status:
         raise header.error()
     d, e, h, _ = header.offsets
     raw_d, raw_e = data[d:e], data[e:h]
-    if _UNCHECKED_SCAN is None or not _json_may_go_first():
-        return header, decode_section(raw_d, "jobdict", d), decode_section(raw_e, "jobenvs", e)
     jobdict = _standard_first(raw_d, _STANDARD_SCAN if risk_d else _UNCHECKED_SCAN)
     if jobdict is _UNREADABLE:
         jobdict = _decode_scanned(raw_d, "jobdict", d)

@@ -520,15 +520,23 @@ def _outcome(call):
     (b'{"a": ' + b"9" * 308 + b'.0}', b"{}"), (b'{"a": [1, 2,]}', b"{}"),
     (b'{"a": NaN}', b"{}"), (b'{"a": "\\ud800"}', b"{}"), (b'  {"a": 1}  ', b" {} "),
     (b'{"a": 1} x', b"{}"), (b"", b"{}"), (b'{"a": 1}', b"")])
-def test_loads_of_bytes_reads_as_loads_of_other_buffers(jobdict, jobenvs):
+@pytest.mark.parametrize("recursion_limit", [None, 5000])
+def test_loads_of_bytes_reads_as_loads_of_other_buffers(jobdict, jobenvs, recursion_limit):
     """loads(bytes) checks the header and the floats in one C call; other
-    buffers copy each section first: same value or same error."""
+    buffers copy each section first: same value or same error (also with a
+    raised recursion limit, where Python's json does not go first)."""
     data = raw_pack(jobdict, jobenvs, b"home", b"data")
-    expected = _outcome(lambda: JobPack.loads(bytearray(data)))
-    assert _outcome(lambda: JobPack.loads(data)) == expected
-    assert _outcome(lambda: JobPack.loads(memoryview(data))) == expected
-    assert _outcome(lambda: JobPack.loads(data[:-1])) == _outcome(
-        lambda: JobPack.loads(bytearray(data[:-1])))
+    old_limit = sys.getrecursionlimit()
+    if recursion_limit:
+        sys.setrecursionlimit(recursion_limit)
+    try:
+        expected = _outcome(lambda: JobPack.loads(bytearray(data)))
+        assert _outcome(lambda: JobPack.loads(data)) == expected
+        assert _outcome(lambda: JobPack.loads(memoryview(data))) == expected
+        assert _outcome(lambda: JobPack.loads(data[:-1])) == _outcome(
+            lambda: JobPack.loads(bytearray(data[:-1])))
+    finally:
+        sys.setrecursionlimit(old_limit)
 
 
 @given(st.binary(max_size=200))

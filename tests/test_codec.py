@@ -494,11 +494,12 @@ def test_float_check_answers_as_the_exact_pass(pieces, pad):
     ("1.e400", True), ("1" * 10 + "." + "5" * 320 + "e299", True)])
 def test_float_check_at_every_position_and_the_end(pad, number, flagged):
     """A number at each offset of a block, at the end of the buffer or
-    followed by more, and the same text inside a string (not a number).
+    followed by more (enough for its block to be a whole one, not the
+    byte-by-byte tail), and the same text inside a string (not a number).
     Flagged: integer digits plus exponent over 308 (every float that
     overflows, and some that do not)."""
     assert flagged or not math.isinf(float(number.replace(".e", ".0e")))
-    for tail in ("", "]", ", 1]"):
+    for tail in ("", "]", ", 1]", " " * 40 + "]"):
         raw = ("[" + " " * pad + number + tail).encode()
         assert _float_verdicts(raw) == ((lib.JP_ERR_JSON_NUMBER,) * 2 if flagged
                                         else (lib.JP_OK,) * 2), raw

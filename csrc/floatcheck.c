@@ -52,8 +52,7 @@ static size_t digits_before(const uint8_t *in, size_t end, size_t limit)
  * overflow?  Conservative (see the top of the file); reads only in[0..len). */
 static int mark_may_overflow(const uint8_t *in, size_t len, size_t at)
 {
-    size_t n_int = digits_before(in, at, MAX_INT_DIGITS + 1), i = at + 1;
-    uint64_t exp10 = 0;
+    size_t n_int = digits_before(in, at, MAX_INT_DIGITS + 1), i = at + 1, exp10 = 0;
 
     if (in[at] == '.')
         return n_int > MAX_INT_DIGITS || (i < len && (in[i] == 'e' || in[i] == 'E'));
@@ -68,12 +67,14 @@ static int mark_may_overflow(const uint8_t *in, size_t len, size_t at)
         return 0;   /* at most 308 digits times a negative power of ten */
     if (i < len && in[i] == '+')
         i++;
-    /* The exact pass's rule; exp10 saturates as it does there. */
+    /* The exact pass's rule, n_int + exponent > 308, decided as soon as
+     * it holds (so exp10 stays below 3100, whatever the exact pass's cap). */
     for (; i < len && is_digit_byte(in[i]); i++) {
-        if (exp10 < 1000000000u)
-            exp10 = exp10 * 10 + (uint64_t)(in[i] - '0');
+        exp10 = exp10 * 10 + (size_t)(in[i] - '0');
+        if (n_int + exp10 > MAX_INT_DIGITS)
+            return 1;
     }
-    return n_int + exp10 > MAX_INT_DIGITS;
+    return 0;
 }
 
 /* The marks after a digit in in[from..len), one byte at a time. */

@@ -273,7 +273,8 @@ def decode_pack(data: bytes) -> Tuple["_core.Header", Any, Any]:
         if header.status:
             raise header.error()
         d, e, h, _ = header.offsets
-        return header, decode_section(data[d:e], "jobdict", d), decode_section(data[e:h], "jobenvs", e)
+        return (header, decode_section(data[d:e], "jobdict", d),
+                decode_section(data[e:h], "jobenvs", e))
     header, risk_d, risk_e = _core.pack_float_check(data)
     if header.status:
         raise header.error()

@@ -212,9 +212,10 @@ def scan_json(section: "Buffer", convert: bool = False) -> JSONScan:
     cin = section if type(section) is bytes else _as_c_buffer(section)
     n = len(cin)
     scratch = _scratch
-    if n // 8 + 1 > scratch.bits_len:
-        scratch.grow_stack(n)
     results, raw, bits, bits_len = scratch.json_args
+    if n // 8 + 1 > bits_len:
+        scratch.grow_stack(n)
+        results, raw, bits, bits_len = scratch.json_args
     if convert:
         cap = lib.jp_json_out_bound(n)
         out = ffi.new("uint8_t[]", cap)
@@ -225,6 +226,7 @@ def scan_json(section: "Buffer", convert: bool = False) -> JSONScan:
 
 
 _PY_ESCAPE = lib.JP_JSON_PY_ESCAPE
+_OK = lib.JP_OK
 
 
 def _json_scan_from(raw: "_CBuffer", status: int, convert: bool = False,
@@ -233,7 +235,7 @@ def _json_scan_from(raw: "_CBuffer", status: int, convert: bool = False,
      features, top_type, _) = _RESULT_LAYOUT.unpack_from(raw)
     # Standard JSON or the master's dialect, not a mix of the two (which
     # neither json.dumps nor the master's writers produce).
-    readable = status == lib.JP_OK and (
+    readable = status == _OK and (
         not features & _PY_ESCAPE or not features & DIALECT_ONLY)
     text = ffi.buffer(out, out_len)[:] if convert and readable else None
     if features & _PY_ESCAPE and status in _AFTER_ESCAPE:

@@ -135,7 +135,7 @@ def loads(section: "Buffer", *, name: str = "jobdict", base_offset: int = 0, pai
     is the core's check of this section, when the caller already has it."""
     if scan is None:
         scan = _core.scan_json(section)
-    if not scan.ok:
+    if scan.status != _OK:  # not scan.ok: a property is a Python call
         raise error(scan, section, name, base_offset)
     return decode(section, scan, pairs)
 
@@ -178,6 +178,7 @@ def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False) -> An
 
 
 _DIALECT_ONLY = lib.JP_JSON_DIALECT_ONLY
+_OK = lib.JP_OK
 _DECODER = json.JSONDecoder()
 _PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=list)
 # What JSONDecoder.decode runs (neither is in typeshed): the scanner

@@ -162,6 +162,24 @@ size_t jp_json_out_bound(size_t len);
  * does.  One pass, bounds-checked. */
 jp_status jp_json_float_risk(const uint8_t *in, size_t len);
 
+/* The same answer as jp_json_float_risk, sooner (floatcheck.c): a first
+ * pass (SSE2 where the compiler targets it) looks only at each '.', 'e' and
+ * 'E' right after a digit, strings included, and hands the section to
+ * jp_json_float_risk only if one of them might start an overflow. */
+jp_status jp_json_float_check(const uint8_t *in, size_t len);
+
+/* What JobPack.loads needs before Python's json reads a pack, in one
+ * crossing: the header decoded and checked (as jp_header_decode with
+ * pack_len == len), then, if it passed, jp_json_float_check of the jobdict
+ * and the jobenvs into float_risk[0] and [1] (JP_OK when the header
+ * failed).  Returns the header's status. */
+typedef struct {
+    jp_header header;
+    int32_t float_risk[2];
+} jp_pack_floats;
+
+jp_status jp_pack_float_check(const uint8_t *buf, size_t len, jp_pack_floats *out);
+
 /* Everything loading a pack needs, in one crossing: decode and check the
  * header, then scan the jobdict and jobenvs (check only) into results[0]
  * and results[1], each with its own status.  Returns the header's status

@@ -10,7 +10,7 @@ import re
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ["status.c", "header.c", "mochijson.c", "zipscan.c", "mutate.c", "mutate_json.c",
+SOURCES = ["status.c", "header.c", "mochijson.c", "floatcheck.c", "zipscan.c", "mutate.c", "mutate_json.c",
            "mutate_zip.c"]
 
 

@@ -12,7 +12,9 @@
  *   - jp_pack_scan (header and both JSON sections in one call) agrees with
  *     jp_header_decode and a jp_json_scan of each section, and with a
  *     scratch stack too small it reports JP_ERR_BUFFER_TOO_SMALL per
- *     section instead of overflowing it.
+ *     section instead of overflowing it;
+ *   - jp_pack_float_check (header and both sections' float checks) agrees
+ *     with jp_header_decode and jp_json_float_risk of each section.
  */
 #include <stdint.h>
 #include <string.h>
@@ -93,6 +95,27 @@ static void check_pack_scan(const uint8_t *buf, size_t size)
     free(scratch);
 }
 
+static void check_pack_float_check(const uint8_t *buf, size_t size)
+{
+    jp_pack_floats f;
+    jp_header h;
+    jp_status st = jp_pack_float_check(buf, size, &f);
+    int i;
+
+    CHECK(st == jp_header_decode(buf, size, size, &h));
+    CHECK(memcmp(&f.header, &h, sizeof h) == 0);
+    for (i = 0; i < 2; i++) {
+        if (st != JP_OK) {
+            CHECK(f.float_risk[i] == JP_OK);
+        } else {
+            size_t n = h.offsets[i + 1] - h.offsets[i];
+            uint8_t *copy = fuzz_dup(buf + h.offsets[i], n);
+            CHECK(f.float_risk[i] == (int32_t)jp_json_float_risk(copy, n));
+            free(copy);
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     jp_header whole, head, part, back;
@@ -104,6 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The whole pack. */
     st = jp_header_decode(buf, size, size, &whole);
     check_verdict(&whole, st, size);
+    check_pack_float_check(buf, size);
 
     /* The first 128 bytes and the file size: same verdict. */
     st2 = jp_header_decode(buf, head_len, size, &head);

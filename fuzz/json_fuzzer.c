@@ -17,7 +17,8 @@
  *   - a top-level float is refused as out of range (JP_ERR_JSON_NUMBER)
  *     exactly when the C library's correctly rounded strtod overflows;
  *   - jp_json_float_risk reads any input within its bounds and answers
- *     JP_OK or JP_ERR_JSON_NUMBER.
+ *     JP_OK or JP_ERR_JSON_NUMBER, and jp_json_float_check (its fast first
+ *     pass in front) answers the same.
  */
 #include <math.h>
 #include <stdint.h>
@@ -113,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(bound >= size);
     s1 = jp_json_float_risk(in, size);
     CHECK(s1 == JP_OK || s1 == JP_ERR_JSON_NUMBER);
+    CHECK(jp_json_float_check(in, size) == s1);
     s1 = scan(in, size, NULL, 0, scratch_len, &r1);
     CHECK(s1 != JP_ERR_BUFFER_TOO_SMALL);
     CHECK(r1.out_len == 0);

@@ -60,6 +60,8 @@ class _Scratch(threading.local):
         # What the wrappers need, fetched with one thread-local lookup.
         self.pack_args = (self.header, self.header_raw, self.results, self.bits, self.bits_len)
         self.header_args = (self.header, self.header_raw)
+        floats = ffi.new("jp_pack_floats *")
+        self.floats_args = (floats, ffi.buffer(floats))
         self.json_args = (self.results, self.results_raw, self.bits, self.bits_len)
 
     def grow_stack(self, section_len: int) -> None:
@@ -113,11 +115,13 @@ class Header(NamedTuple):
 
 _HEADER_LAYOUT = struct.Struct("=IHH4IQQq")   # jp_header, field by field
 _RESULT_LAYOUT = struct.Struct("=QQQQQQIii4x")  # jp_json_result
+_PACK_FLOATS_LAYOUT = struct.Struct("=IHH4IQQqii")  # jp_pack_floats
 _new_header = tuple.__new__
-if (_HEADER_LAYOUT.size, _RESULT_LAYOUT.size) != (ffi.sizeof("jp_header"),
-                                                  ffi.sizeof("jp_json_result")):
-    raise ImportError("jp_header or jp_json_result changed in jobpack.h: update the "
-                      "struct layouts in jobpack/_core.py")
+if ((_HEADER_LAYOUT.size, _RESULT_LAYOUT.size, _PACK_FLOATS_LAYOUT.size)
+        != (ffi.sizeof("jp_header"), ffi.sizeof("jp_json_result"),
+            ffi.sizeof("jp_pack_floats"))):
+    raise ImportError("jp_header, jp_json_result or jp_pack_floats changed in jobpack.h: "
+                      "update the struct layouts in jobpack/_core.py")
 
 
 def _header_from(raw: "_CBuffer", status: int) -> Header:
@@ -204,12 +208,14 @@ class JSONScan(NamedTuple):
 def scan_json(section: "Buffer", convert: bool = False) -> JSONScan:
     """Check a section against the master's JSON grammar; with convert,
     also return it rewritten as standard JSON."""
-    cin = _as_c_buffer(section)
-    n = len(section) if type(section) is bytes else len(cin)
+    # _as_c_buffer inlined for bytes (dialect.loads of a small section).
+    cin = section if type(section) is bytes else _as_c_buffer(section)
+    n = len(cin)
     scratch = _scratch
-    if n // 8 + 1 > scratch.bits_len:
-        scratch.grow_stack(n)
     results, raw, bits, bits_len = scratch.json_args
+    if n // 8 + 1 > bits_len:
+        scratch.grow_stack(n)
+        results, raw, bits, bits_len = scratch.json_args
     if convert:
         cap = lib.jp_json_out_bound(n)
         out = ffi.new("uint8_t[]", cap)
@@ -220,6 +226,7 @@ def scan_json(section: "Buffer", convert: bool = False) -> JSONScan:
 
 
 _PY_ESCAPE = lib.JP_JSON_PY_ESCAPE
+_OK = lib.JP_OK
 
 
 def _json_scan_from(raw: "_CBuffer", status: int, convert: bool = False,
@@ -228,7 +235,7 @@ def _json_scan_from(raw: "_CBuffer", status: int, convert: bool = False,
      features, top_type, _) = _RESULT_LAYOUT.unpack_from(raw)
     # Standard JSON or the master's dialect, not a mix of the two (which
     # neither json.dumps nor the master's writers produce).
-    readable = status == lib.JP_OK and (
+    readable = status == _OK and (
         not features & _PY_ESCAPE or not features & DIALECT_ONLY)
     text = ffi.buffer(out, out_len)[:] if convert and readable else None
     if features & _PY_ESCAPE and status in _AFTER_ESCAPE:
@@ -243,10 +250,24 @@ def _json_scan_from(raw: "_CBuffer", status: int, convert: bool = False,
 _AFTER_ESCAPE = frozenset(range(lib.JP_OK, lib.JP_STATUS_COUNT)) - {lib.JP_ERR_BUFFER_TOO_SMALL}
 
 
-# jp_json_float_risk(section, len(section)) for a bytes section: non-zero if a
-# float in it could overflow a double.  The C function itself: a wrapper
-# would cost as much as the check on a small section.
-json_float_risk = lib.jp_json_float_risk
+# jp_json_float_check(section, len(section)) for a bytes section: non-zero if
+# a float in it could overflow a double (jp_json_float_risk's answer, from a
+# faster first pass).  The C function itself: a wrapper would cost as much
+# as the check on a small section.
+json_float_check = lib.jp_json_float_check
+
+
+def pack_float_check(data: bytes) -> Tuple[Header, int, int]:
+    """Header checks and jp_json_float_check of both JSON sections, in one
+    C call: (header, jobdict's float risk, jobenvs' float risk), the risks
+    non-zero where a float might overflow (JP_OK if the header failed)."""
+    out, raw = _scratch.floats_args
+    status = lib.jp_pack_float_check(data, len(data), out)
+    (_, magic, version, d, e, h, a, length, error_offset,
+     reserved, risk_d, risk_e) = _PACK_FLOATS_LAYOUT.unpack(raw)
+    return (_new_header(Header, (magic, version, (d, e, h, a), length,
+                                 None if reserved < 0 else reserved, status, error_offset)),
+            risk_d, risk_e)
 
 
 def scan_pack(buf: "Buffer") -> "Tuple[Header, CData]":

@@ -254,19 +254,59 @@ def decode_section(section: Any, name: str, base: int) -> Any:
         # A float that overflows must be refused, not read as inf: checked
         # per float (a Python call each) only in a section where the core's
         # one cheap pass finds a float that might.
-        scanner = (_STANDARD_SCAN if _UNCHECKED_SCAN is None
-                   or _float_risk(raw, len(raw))
-                   else _UNCHECKED_SCAN)
-        # JSONDecoder.decode inlined: its scanner called directly, with the
-        # same whitespace rule around the value (decode and raw_decode cost
-        # two Python calls and two regex matches a section).
-        try:
-            text = raw.decode("utf-8")
-            value, end = scanner(text, 0 if text[:1] == "{" else _WHITESPACE(text).end())
-            if end == len(text) or _WHITESPACE(text, end).end() == len(text):
-                return value
-        except (ValueError, RecursionError, StopIteration):  # StopIteration: no value
-            pass  # not standard JSON, too deep, or an integer over the limit
+        value = _standard_first(raw, _STANDARD_SCAN if _UNCHECKED_SCAN is None
+                                or _float_check(raw, len(raw)) else _UNCHECKED_SCAN)
+        if value is not _UNREADABLE:
+            return value
+    return _decode_scanned(raw, name, base)
+
+
+def decode_pack(data: bytes) -> Tuple["_core.Header", Any, Any]:
+    """(header, jobdict, jobenvs) of a whole pack in bytes, as
+    decode_section reads each section (a HeaderError if the header fails),
+    with the header checks and both sections' float checks in one C call:
+    on a small pack the crossings cost more than the C work."""
+    if _UNCHECKED_SCAN is None or not _json_may_go_first():
+        # No float check to save (PyPy checks every float), or json may
+        # not go first: the header alone, then each section as any other.
+        header = _core.decode_header(data)
+        if header.status:
+            raise header.error()
+        d, e, h, _ = header.offsets
+        return (header, decode_section(data[d:e], "jobdict", d),
+                decode_section(data[e:h], "jobenvs", e))
+    header, risk_d, risk_e = _core.pack_float_check(data)
+    if header.status:
+        raise header.error()
+    d, e, h, _ = header.offsets
+    raw_d, raw_e = data[d:e], data[e:h]
+    jobdict = _standard_first(raw_d, _STANDARD_SCAN if risk_d else _UNCHECKED_SCAN)
+    if jobdict is _UNREADABLE:
+        jobdict = _decode_scanned(raw_d, "jobdict", d)
+    jobenvs = _standard_first(raw_e, _STANDARD_SCAN if risk_e else _UNCHECKED_SCAN)
+    if jobenvs is _UNREADABLE:
+        jobenvs = _decode_scanned(raw_e, "jobenvs", e)
+    return header, jobdict, jobenvs
+
+
+def _standard_first(raw: bytes, scanner: "Scanner") -> Any:
+    """raw read by Python's json with this scanner, or _UNREADABLE."""
+    # JSONDecoder.decode inlined: its scanner called directly, with the
+    # same whitespace rule around the value (decode and raw_decode cost
+    # two Python calls and two regex matches a section).
+    try:
+        text = raw.decode("utf-8")
+        value, end = scanner(text, 0 if text[:1] == "{" else _WHITESPACE(text).end())
+        if end == len(text) or _WHITESPACE(text, end).end() == len(text):
+            return value
+    except (ValueError, RecursionError, StopIteration):  # StopIteration: no value
+        pass  # not standard JSON, too deep, or an integer over the limit
+    return _UNREADABLE
+
+
+def _decode_scanned(raw: bytes, name: str, base: int) -> Any:
+    """raw as the core's scan finds it: the dialect, standard JSON with
+    NaN or Infinity, or the master's error."""
     scan = _core.scan_json(raw)
     if not scan.readable:
         value = _decode_with_constants(raw)
@@ -336,13 +376,13 @@ def _finite_float(text: str) -> float:
 # Python's json does not read first get them through _decode_with_constants).
 # No float that overflows: Disco never writes 1e400, and the master refuses it.
 _STANDARD_JSON = json.JSONDecoder(parse_float=_finite_float)
-# The same without the per-float check, for sections jp_json_float_risk
+# The same without the per-float check, for sections jp_json_float_check
 # clears.  Only with CPython's C scanner, which reads ASCII digits only as the
 # core does (the pure-Python one's \d also takes other digits: "1e\u0664\u0660\u0660").
 _FLOATS_UNCHECKED: Optional[json.JSONDecoder] = (
     json.JSONDecoder() if sys.implementation.name == "cpython"
     and getattr(json.scanner, "c_make_scanner", None) is not None else None)
-_float_risk = _core.json_float_risk
+_float_check = _core.json_float_check
 
 
 # What JSONDecoder.decode() runs, for callers that skip its two frames: the

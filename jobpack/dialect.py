@@ -135,7 +135,7 @@ def loads(section: "Buffer", *, name: str = "jobdict", base_offset: int = 0, pai
     is the core's check of this section, when the caller already has it."""
     if scan is None:
         scan = _core.scan_json(section)
-    if not scan.ok:
+    if scan.status != _OK:  # not scan.ok: a property is a Python call
         raise error(scan, section, name, base_offset)
     return decode(section, scan, pairs)
 
@@ -163,15 +163,30 @@ def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False) -> An
                                        parse_int=parse_int)
     if scan.max_depth <= SAFE_DEPTH:
         try:
-            return decoder.decode(text)
+            if parse_int is None:
+                # JSONDecoder.decode inlined, as _json.decode_section does:
+                # its scanner called directly, with its whitespace rule.
+                value, end = (_PAIRS_SCAN if pairs else _SCAN)(text, _WHITESPACE(text).end())
+                if end == len(text) or _WHITESPACE(text, end).end() == len(text):
+                    return value
+            return decoder.decode(text)  # or its error
+        except StopIteration:
+            return decoder.decode(text)  # no value: its error
         except RecursionError:
             pass  # a low recursion limit, or a deep stack already: no recursion then
     return _loads_iterative(text, pairs, parse_int or _int_parser(fast_int_digits()))
 
 
 _DIALECT_ONLY = lib.JP_JSON_DIALECT_ONLY
+_OK = lib.JP_OK
 _DECODER = json.JSONDecoder()
 _PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=list)
+# What JSONDecoder.decode runs (neither is in typeshed): the scanner
+# ((value, end), or StopIteration where no value starts) and the whitespace
+# it skips around the value.
+_SCAN: Callable[[str, int], Any] = getattr(_DECODER, "scan_once")
+_PAIRS_SCAN: Callable[[str, int], Any] = getattr(_PAIRS_DECODER, "scan_once")
+_WHITESPACE: "Callable[..., re.Match[str]]" = getattr(json.decoder, "WHITESPACE").match
 # CPython's lowest int_max_str_digits but 0 (no limit): shorter integers
 # never need asking for the limit.
 _ALWAYS_FAST_DIGITS = 640

@@ -20,7 +20,7 @@ from typing import (TYPE_CHECKING, Any, BinaryIO, Dict, Iterable, List, Optional
                     cast, overload)
 
 from . import _core, _files, dialect, errors
-from ._json import decode_section, encode_section
+from ._json import decode_pack, decode_section, encode_section
 from ._record import record
 
 if TYPE_CHECKING:
@@ -437,6 +437,13 @@ class JobPack:
         "\\ud800", which the master rejects).  ``master_only`` accepts only
         the master's dialect and versions 1 and 2.  Use ``jobpack.validate``
         for the master's full verdict."""
+        if type(data) is bytes and not master_only:
+            # Immutable: checked and decoded in place, header and float
+            # checks in one C call.
+            header, jobdict, jobenvs = decode_pack(data)
+            _, _, h, a = header.offsets
+            buf = memoryview(data)
+            return cls._loaded(header.version, jobdict, jobenvs, buf[h:a], buf[a:], zero_copy)
         buf = _byte_view(data)
         if master_only:
             return cls._loads_master_only(buf, zero_copy)

@@ -456,6 +456,95 @@ def test_float_risk_at_the_end_of_the_section(tail):
     assert lib.jp_json_float_risk(tail + b", 5e400", len(tail) + 7) != lib.JP_OK
 
 
+def _float_verdicts(raw):
+    return lib.jp_json_float_check(raw, len(raw)), lib.jp_json_float_risk(raw, len(raw))
+
+
+# Pieces of numbers, well formed or not, and of strings: concatenated, they
+# put '.', 'e' and 'E' after digits at every position of a 16-byte block.
+_FLOAT_PIECE = st.one_of(
+    st.from_regex(r"-?[0-9]{1,4}(\.[0-9]{0,3})?([eE][-+]?[0-9]{0,4})?", fullmatch=True),
+    st.integers(300, 320).map(lambda n: "9" * n),
+    st.sampled_from([".", "e", "E", "e400", "E+309", "e-5", ".e400", '"', '\\"', ", ", "x",
+                     "1.e400", "0.5e308", "1e308", "9" * 308 + ".5"]))
+
+
+@given(st.lists(_FLOAT_PIECE, max_size=30), st.integers(0, 31))
+@example(["9" * 309, ".0"], 0)
+@example(["1.e400"], 13)
+@example(["0.", "5e308"], 15)
+@example(["7", "e", "4", "00"], 14)
+@example(["123.4e306"], 3)
+def test_float_check_answers_as_the_exact_pass(pieces, pad):
+    """jp_json_float_check (SSE2 blocks, a byte-by-byte tail, the exact
+    pass behind them) gives jp_json_float_risk's answer for any bytes,
+    with every mark shifted to every position of a block."""
+    raw = (" " * pad + "".join(pieces)).encode()
+    check, risk = _float_verdicts(raw)
+    assert check == risk, raw
+
+
+@pytest.mark.parametrize("pad", range(33))
+@pytest.mark.parametrize("number, flagged", [
+    ("9" * 309 + ".0", True), ("9" * 308 + ".0", False), ("1" * 309, False),
+    ("1e309", True), ("1e307", False), ("1e308", True), ("0.5e307", False), ("0.5e308", True),
+    ("1" * 200 + "e109", True), ("1" * 200 + ".5e108", False),
+    ("1" * 200 + ".5e109", True), ("123.4e306", True), ("12.3456e306", False), ("1" * 200 + "e-109", False),
+    ("1" * 400 + "e-50", True), ("1.0e-400", False), ("12.34E+307", True), ("1e+0307", False),
+    ("1.e400", True), ("1" * 10 + "." + "5" * 320 + "e299", True)])
+def test_float_check_at_every_position_and_the_end(pad, number, flagged):
+    """A number at each offset of a block, at the end of the buffer or
+    followed by more (enough for its block to be a whole one, not the
+    byte-by-byte tail), and the same text inside a string (not a number).
+    Flagged: integer digits plus exponent over 308 (every float that
+    overflows, and some that do not)."""
+    assert flagged or not math.isinf(float(number.replace(".e", ".0e")))
+    for tail in ("", "]", ", 1]", " " * 40 + "]"):
+        raw = ("[" + " " * pad + number + tail).encode()
+        assert _float_verdicts(raw) == ((lib.JP_ERR_JSON_NUMBER,) * 2 if flagged
+                                        else (lib.JP_OK,) * 2), raw
+    quoted = ('["' + " " * pad + number + '"]').encode()
+    assert _float_verdicts(quoted) == (lib.JP_OK, lib.JP_OK)
+
+
+def _outcome(call):
+    try:
+        pack = call()
+    except JobPackError as e:
+        return type(e), getattr(e, "offset", None), str(e)
+    return pack.version, pack.jobdict, pack.jobenvs, bytes(pack.jobhome), bytes(pack.jobdata)
+
+
+@pytest.mark.parametrize("jobdict, jobenvs", [
+    (b'{"a": 1e400}', b"{}"), (b'{"a": 1.5}', b'{"X": 1e400}'), (b'{"a": "1e400"}', b"{}"),
+    (b'{"a": [1.5e300, 2E-400, ' + b"9" * 309 + b'.0]}', b"{}"),
+    (b'{"a": ' + b"9" * 308 + b'.0}', b"{}"), (b'{"a": [1, 2,]}', b"{}"),
+    (b'{"a": NaN}', b"{}"), (b'{"a": "\\ud800"}', b"{}"), (b'  {"a": 1}  ', b" {} "),
+    (b'{"a": 1} x', b"{}"), (b"", b"{}"), (b'{"a": 1}', b"")])
+@pytest.mark.parametrize("recursion_limit", [None, 5000])
+def test_loads_of_bytes_reads_as_loads_of_other_buffers(jobdict, jobenvs, recursion_limit):
+    """loads(bytes) checks the header and the floats in one C call; other
+    buffers copy each section first: same value or same error (also with a
+    raised recursion limit, where Python's json does not go first)."""
+    data = raw_pack(jobdict, jobenvs, b"home", b"data")
+    old_limit = sys.getrecursionlimit()
+    if recursion_limit:
+        sys.setrecursionlimit(recursion_limit)
+    try:
+        expected = _outcome(lambda: JobPack.loads(bytearray(data)))
+        assert _outcome(lambda: JobPack.loads(data)) == expected
+        assert _outcome(lambda: JobPack.loads(memoryview(data))) == expected
+        assert _outcome(lambda: JobPack.loads(data[:-1])) == _outcome(
+            lambda: JobPack.loads(bytearray(data[:-1])))
+    finally:
+        sys.setrecursionlimit(old_limit)
+
+
+@given(st.binary(max_size=200))
+def test_float_check_reads_any_bytes(raw):
+    assert _float_verdicts(raw)[0] == _float_verdicts(raw)[1]
+
+
 @pytest.mark.parametrize("jobdict, found", [
     ({"a": float("nan")}, "nan"),
     ({"a": [float("inf")]}, "inf"),

@@ -19,7 +19,7 @@ skipped.  ``--check`` does only that (a second, no build).
 
 Usage (from the repository root):
 
-    python tests/mutation/run.py             # all 71 mutants (timing below)
+    python tests/mutation/run.py             # all 75 mutants (timing below)
     python tests/mutation/run.py --check     # is the list still valid?
     python tests/mutation/run.py --only header-envs-offset-le,pack-mmap-path
     python tests/mutation/run.py --list
@@ -58,6 +58,7 @@ TESTS = {
     "csrc/header.c": ("test_codec.py", "test_limits.py", "test_validate.py"),
     "csrc/mochijson.c": ("test_dialect.py", "test_codec.py"),
     "csrc/zipscan.c": ("test_home.py", "test_validate.py", "test_limits.py"),
+    "csrc/floatcheck.c": ("test_codec.py",),
     "jobpack/pack.py": ("test_limits.py", "test_codec.py"),
     "jobpack/home/scan.py": ("test_limits.py", "test_home.py", "test_validate.py"),
     "jobpack/home/extract.py": ("test_limits.py", "test_home.py"),
@@ -104,6 +105,17 @@ MUTANTS: Tuple[Mutant, ...] = (
     M("layout-limit-ge", "csrc/header.c",
       "if (lens[i] > limit || at > limit - lens[i]) {",
       "if (lens[i] > limit || at >= limit - lens[i]) {"),
+
+    # -- csrc/floatcheck.c: the first pass in front of the float check
+    M("float-check-run-limit-shift", "csrc/floatcheck.c",
+      "return n_int > MAX_INT_DIGITS || (i < len",
+      "return n_int > MAX_INT_DIGITS + 1 || (i < len"),
+    M("float-check-dot-exponent-dropped", "csrc/floatcheck.c",
+      "if (at + 1 < len && (in[at + 1] == 'e' || in[at + 1] == 'E'))", "if (0)"),
+    M("float-check-run-before-dot-dropped", "csrc/floatcheck.c",
+      "if (before > n_int)", "if (0)"),
+    M("float-check-block-carry-dropped", "csrc/floatcheck.c",
+      "& ((digits << 1) | carry);", "& (digits << 1);"),
 
     # -- csrc/mochijson.c: the master's JSON dialect
     M("json-utf8-2byte-c1", "csrc/mochijson.c",

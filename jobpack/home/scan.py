@@ -148,6 +148,7 @@ class _Scratch(threading.local):
         self.info = ffi.new("jp_zip_info *")
         self.info_bytes = ffi.buffer(self.info)  # a view: reads the struct's current bytes
         self.array = ffi.new("jp_zip_entry[]", _SCRATCH_ENTRIES)
+        self.named = (self.info, self.info_bytes)  # scan_for_worker's: one lookup, not two
 
 
 _SCRATCH_ENTRIES = 1024  # 72 KiB per thread
@@ -162,6 +163,17 @@ if (_INFO_LAYOUT.size != ffi.sizeof("jp_zip_info")
         or ffi.offsetof("jp_zip_info", "name_index") != _INFO_LAYOUT.size - 8
         or ffi.offsetof("jp_zip_info", "flags_union") != 48):  # pragma: no cover
     raise ImportError("jp_zip_info layout changed; update _INFO_LAYOUT in jobpack/home/scan.py")
+
+
+# What scan_for_worker reads of a jp_zip_info: total_uncompressed, first_flagged
+# and name_index (a 3-tuple costs less than the 9 fields); the C function as a
+# module global (a lookup on lib costs more).
+_NAMED_FIELDS = struct.Struct("=%dxQ%dxqq" % (ffi.offsetof("jp_zip_info", "total_uncompressed"),
+                                             _INFO_LAYOUT.size - 16 - 32))
+if (ffi.offsetof("jp_zip_info", "total_uncompressed") != 24
+        or _NAMED_FIELDS.size != _INFO_LAYOUT.size):  # pragma: no cover
+    raise ImportError("jp_zip_info layout changed; update _NAMED_FIELDS in jobpack/home/scan.py")
+_scan_named = lib.jp_zip_scan_named
 
 
 def _to_scan(info_bytes: Any) -> ZipScan:
@@ -246,16 +258,16 @@ def scan_for_worker(data: BytesLike, worker: Optional[str], start: int = 0,
     rule; other names take scan_and_contains()."""
     length = (len(data) if end is None else end) - start
     raw = worker.encode("ascii") if worker is not None and worker.isascii() else None
-    info = _scratch.info
+    info, info_bytes = _scratch.named
     name, name_len = (_NULL, 0) if raw is None else (raw, len(raw))
     if type(data) is bytes:  # passed to C as it is
-        status = lib.jp_zip_scan_named(data, len(data), start, length, name, name_len, info)
+        status = _scan_named(data, len(data), start, length, name, name_len, info)
     else:
         with ffi.from_buffer("uint8_t[]", data) as buf:
-            status = lib.jp_zip_scan_named(buf, len(buf), start, length, name, name_len, info)
+            status = _scan_named(buf, len(buf), start, length, name, name_len, info)
     if status != _OK:
         raise _status_error(status, info, length)
-    _, _, _, total, _, _, _, first, index = _INFO_LAYOUT.unpack(_scratch.info_bytes)
+    total, first, index = _NAMED_FIELDS.unpack(info_bytes)
     flagged = None if first < 0 else first
     if worker is None or raw is not None:
         return total, flagged, index >= 0

@@ -87,13 +87,16 @@ def _factories():
         for label, size, calls in (("100", 100, 2000), ("10k", 10 * KiB, 200), ("1m", MiB, 2)):
             out[f"loads_{kind}_{label}"] = lambda a=(kind, size, calls): loads_case(*a)
 
-    def validate_case(kind, size, calls):
-        data = _valid_pack(B.kind_jobdict(kind, size), 1)
+    def validate_case(jobdict, entries, calls):
+        data = _valid_pack(jobdict, entries)
         return calls, {"ours": lambda: validate(data),
                        "strict": lambda: validate(data, strict=True),
                        "plain": lambda: B.plain_validate(data)}
-    for kind, size, calls in (("string", 100, 2000), ("int", 10 * KiB, 200)):
-        out[f"validate_{kind}_{size}"] = lambda a=(kind, size, calls): validate_case(*a)
+    for kind, size, calls in (("string", 100, 2000), ("int", 100, 2000), ("int", 10 * KiB, 200)):
+        out[f"validate_{kind}_{size}"] = lambda a=(kind, size, calls): validate_case(
+            B.kind_jobdict(a[0], a[1]), 1, a[2])
+    for entries in (1, 100):  # run.py's "home" rows
+        out[f"validate_home_{entries}"] = lambda n=entries: validate_case(B.example_jobdict(), n, 2000)
 
     def vectors_case():
         vectors = _vector_packs()

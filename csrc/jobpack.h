@@ -230,6 +230,8 @@ typedef struct {
     uint32_t flags_union;        /* OR of every entry's flags */
     int64_t first_flagged;       /* index of the first entry with
                                     ABSOLUTE|DOTDOT|BACKSLASH|NUL, or -1 */
+    int64_t name_index;          /* jp_zip_scan_named: index of the first
+                                    entry with the name asked for, or -1 */
 } jp_zip_info;
 
 /* Read the ZIP central directory of buf.  With entries NULL, fills info
@@ -238,6 +240,17 @@ typedef struct {
 jp_status jp_zip_scan(const uint8_t *buf, size_t len,
                       jp_zip_entry *entries, size_t max_entries,
                       jp_zip_info *info);
+
+/* jp_zip_scan without entries of the archive buf[offset, offset + len)
+ * (the job home inside a whole pack, not copied out), which also looks up
+ * the first entry named exactly name[0, name_len) (name NULL: none) in the
+ * same pass: its index, or -1, goes to info->name_index.  Offsets in info
+ * are relative to buf + offset.  JP_ERR_TRUNCATED when the range does not
+ * lie inside buf. */
+jp_status jp_zip_scan_named(const uint8_t *buf, size_t buf_len,
+                            uint64_t offset, uint64_t len,
+                            const uint8_t *name, size_t name_len,
+                            jp_zip_info *info);
 
 /* Index of the entry named exactly name, or -1. */
 int64_t jp_zip_find(const uint8_t *buf, size_t len,

@@ -139,7 +139,7 @@ EQUIVALENT: Dict[str, str] = {
        "its decoder found no repeated key in any object; a section it no longer lets through "
        "is searched in full (_first_duplicate_pair, _first_duplicate_key), which finds "
        "nothing in either case" for m in ("Or->And", "const 1+1")},
-    "py:_strict_checks:if total > _BOMB_FLOOR and too_much(total, len(zip_bytes))::"
+    "py:_strict_checks:if total > _BOMB_FLOOR and too_much(total, home_len)::"
     "shift Gt->GtE #0":
         "too_much(total, n) already means total > max(BOMB_RATIO * n, BOMB_FLOOR): the first "
         "test only spares the call, and total == BOMB_FLOOR fails too_much either way",

@@ -9,7 +9,9 @@
  *     the entries;
  *   - an array one entry short gives JP_ERR_BUFFER_TOO_SMALL;
  *   - jp_zip_find finds each entry's name (at that index or an earlier entry
- *     with the same name) and never finds a name longer than any entry.
+ *     with the same name) and never finds a name longer than any entry;
+ *   - jp_zip_scan_named of the input inside a larger buffer gives jp_zip_scan's
+ *     status and summary, and as name_index jp_zip_find's answer.
  */
 #include <stdint.h>
 #include <string.h>
@@ -23,6 +25,38 @@ enum { UNSAFE = JP_ZIP_ABSOLUTE | JP_ZIP_DOTDOT | JP_ZIP_BACKSLASH | JP_ZIP_NUL 
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* jp_zip_scan_named of data[0, size) placed 3 bytes into a buffer with 5
+ * more after it: jp_zip_scan's status (want_status) and summary (want), and
+ * want_index as the name's index.  A range past the buffer's end is refused. */
+static void check_named(const uint8_t *data, size_t size, jp_status want_status,
+                        const jp_zip_info *want, const uint8_t *name, size_t name_len,
+                        int64_t want_index)
+{
+    uint8_t *outer = (uint8_t *)malloc(size + 8);
+    jp_zip_info got;
+
+    CHECK(outer != NULL);
+    memset(outer, 0x50, 3);
+    memcpy(outer + 3, data, size);
+    memset(outer + 3 + size, 0x50, 5);
+    memset(&got, 0x5a, sizeof got);
+    CHECK(jp_zip_scan_named(outer, size + 8, 3, size, name, name_len, &got) == want_status);
+    if (want_status != JP_OK) {
+        CHECK(got.error_offset == want->error_offset);
+        free(outer);
+        return;
+    }
+    CHECK(got.entry_count == want->entry_count && got.cd_offset == want->cd_offset &&
+          got.cd_size == want->cd_size &&
+          got.total_uncompressed == want->total_uncompressed &&
+          got.total_compressed == want->total_compressed &&
+          got.flags_union == want->flags_union && got.first_flagged == want->first_flagged);
+    CHECK(got.name_index == want_index);
+    CHECK(jp_zip_scan_named(outer, size + 8, 4, size + 5, name, name_len, &got) ==
+          JP_ERR_TRUNCATED);
+    free(outer);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -42,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(jp_status_message(st) != NULL);
     if (st != JP_OK) {
         CHECK(info.error_offset <= size);
+        check_named(data, size, st, &info, data, size < 8 ? size : 8, -1);
         /* An entries array does not change a failing verdict. */
         entries = (jp_zip_entry *)malloc(sizeof *entries);
         CHECK(entries != NULL);
@@ -114,7 +149,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (k >= 0)
                 CHECK(entries[k].name_len == n &&
                       (n == 0 || memcmp(buf + entries[k].name_offset, data, n) == 0));
+            check_named(data, size, JP_OK, &info, data, n, k);
         }
+        check_named(data, size, JP_OK, &info, NULL, 0, -1);
         free(name);
     }
 

@@ -744,13 +744,13 @@ def _strict_checks(pack: _Pack, accepted: bool) -> List[Problem]:
     if is_dict:
         _third_party_shapes(jobdict, pack.header.version, offsets[0], found)
 
-    home_offset = offsets[2]
-    zip_bytes = pack.data[home_offset:offsets[3]]
+    home_offset, home_len = offsets[2], offsets[3] - offsets[2]
     worker = jobdict.get("worker") if is_dict else None
     unsafe = isinstance(worker, str) and _unsafe_path(worker)
-    try:
+    try:  # (the home read in place: scan_for_worker takes the pack and its bounds)
         total, first_flagged, worker_found = scan_for_worker(
-            zip_bytes, worker if isinstance(worker, str) and not unsafe else None)
+            pack.data, worker if isinstance(worker, str) and not unsafe else None,
+            home_offset, offsets[3])
         scanned = True
     except errors.ZipError as e:
         found.append(_strict("jobhome_not_zip",
@@ -759,15 +759,15 @@ def _strict_checks(pack: _Pack, accepted: bool) -> List[Problem]:
         scanned = False
     if scanned:
         if first_flagged is not None:
-            entry = home.entries(zip_bytes, start=first_flagged, limit=1)[0]
+            entry = home.entries(pack.section(2), start=first_flagged, limit=1)[0]
             found.append(_strict("zip_path_traversal",
                                  f"job home entry {entry.name!r} is absolute or climbs out with "
                                  f"'..'; the master would unzip it outside the job's directory",
                                  home_offset))
-        if total > _BOMB_FLOOR and too_much(total, len(zip_bytes)):
+        if total > _BOMB_FLOOR and too_much(total, home_len):
             found.append(_strict("zip_bomb",
                                  f"the job home expands to {total} bytes "
-                                 f"from {len(zip_bytes)}: refuse it as a zip bomb", home_offset))
+                                 f"from {home_len}: refuse it as a zip bomb", home_offset))
     if is_dict and "worker" in jobdict:
         if not isinstance(worker, str):
             found.append(_strict("worker_not_in_home",

@@ -270,6 +270,13 @@ def test_local_name_must_match_central_name():
     ("c:x", home.ABSOLUTE),
     ("1:x", 0),
     ("a..b/..c/d..", 0),
+    ("..", home.DOTDOT),
+    ("x/../", home.DOTDOT | home.DIRECTORY),
+    ("...", 0),
+    ("a/.../b", 0),
+    ("a./.b/.", 0),
+    ("a/b/c..", 0),
+    ("./../a", home.DOTDOT),
     ("./ok", 0),
     ("dir/", home.DIRECTORY),
 ])
@@ -679,7 +686,31 @@ def test_scan_for_worker_agrees_with_scan_and_contains(worker, count):
         want = _scan_for_worker_reference(blob, worker)
         assert scan_for_worker(blob, worker) == want
         assert scan_for_worker(memoryview(blob), worker) == want
+        # The home inside a pack, read in place: bytes around it change nothing.
+        pack = b"P" * 7 + blob + b"PK\x05\x06" * 3
+        end = 7 + len(blob)
+        assert scan_for_worker(pack, worker, 7, end) == want
+        assert scan_for_worker(memoryview(pack), worker, 7, end) == want
     assert _scan_for_worker_reference(data, worker)[1] == 1  # "../evil" is flagged
+
+
+def test_scan_for_worker_finds_the_first_exact_name_past_a_thousand_entries():
+    """The worker is looked up in the scan itself, whatever the home's size
+    (no scratch array to outgrow): a longer or shorter name never matches."""
+    from jobpack.home.scan import scan_for_worker
+    names = [f"lib/m{i}.py" for i in range(1500)] + ["job/worker.py"]
+    data = make_zip([(n, b"", zipfile.ZIP_STORED) for n in names])
+    assert scan_for_worker(data, "job/worker.py") == (0, None, True)
+    assert scan_for_worker(data, "job/worker.p") == (0, None, False)
+    assert scan_for_worker(data, "job/worker.pyc") == (0, None, False)
+    assert scan_for_worker(data, "lib/m1499.py") == (0, None, True)
+
+
+def test_scan_for_worker_refuses_bounds_outside_the_buffer():
+    from jobpack.home.scan import scan_for_worker
+    data = make_zip([("w.py", b"x", zipfile.ZIP_STORED)])
+    with pytest.raises(ZipError):
+        scan_for_worker(data, "w.py", 1, len(data) + 1)
 
 
 def test_scan_for_worker_raises_zip_error_as_scan():

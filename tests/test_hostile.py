@@ -534,6 +534,20 @@ def test_validate_escapes_file_names_losslessly_in_every_format(tmp_path):
     _assert_inert(missing.out + missing.err)
 
 
+def test_validate_text_report_escapes_itself(tmp_path):
+    """The text reporter writes past escape.install()'s filter (it escapes
+    every name and problem itself, and the filter would check each character
+    again): a strict report on a pack full of control characters, in a file
+    named with them, still holds nothing a terminal would obey."""
+    jd = jobdict(owner=EVIL, worker=EVIL, prefix=EVIL, scheduler=EVIL, extra=EVIL)
+    JobPack(2, jd, {EVIL: EVIL}, stored_zip([b"job.py", EVIL.encode()]), b"").dump(
+        str(tmp_path / ("evil" + EVIL + ".jobpack")))
+    proc = run("validate", "--strict", tmp_path)
+    _assert_inert(proc.out + proc.err)
+    assert "evil\\x1b]0;pwned\\x07\\x1b[2J\\u009b31m\\x7f\\x0d\\x0a.jobpack: INVALID" in proc.out
+    assert "prefix_not_portable" in proc.out and "scheduler" in proc.out
+
+
 def test_pack_and_unpack_messages_are_inert(tmp_path):
     path = _evil_pack(tmp_path)
     proc = run("unpack", path, "-d", tmp_path / EVIL.replace("\n", "").replace("\r", ""))

@@ -13,7 +13,10 @@ One notation, used in every format:
 
 ``install`` puts a filter on standard output and error that applies this to
 everything written except newlines: whatever a command forgets to escape
-still cannot reach the terminal raw.  JSON output is ASCII (control
+still cannot reach the terminal raw.  (A writer that escapes every piece
+itself, as validate's text report does with ``name`` and ``inert``, may
+write to ``unfiltered(stream)`` instead: the filter would only check each
+character again.)  JSON output is ASCII (control
 characters as ``\\u`` escapes) and gives a name that is not UTF-8 as text with
 U+FFFD plus a ``..._bytes`` field holding its exact bytes in hex.
 """

@@ -1,6 +1,7 @@
 """``jobpack validate``: check packs the way the Disco master does."""
 import argparse
 import fnmatch
+import operator
 import os
 import re
 import stat
@@ -15,6 +16,7 @@ from .common import ERROR, FAIL, OK, STDIN, CLIError, _os_reason
 from .escape import name, unfiltered
 from .formats import Verdict, reporter
 
+_BEYOND_MASTER = operator.attrgetter("beyond_master")  # (map: no generator frame a pack)
 PROGRESS_MIN_PACKS = 50
 PROGRESS_INTERVAL = 0.1
 
@@ -205,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         problems = found if select_all else _select(found, select, ignore)
         failed += bool(problems)
-        report.verdict(Verdict(path, problems, not found or all(p.beyond_master for p in found),
+        report.verdict(Verdict(path, problems, not found or all(map(_BEYOND_MASTER, found)),
                                _size(path, data) if report.wants_size else None))
         if progress.enabled:
             progress.update(i + 1, failed)

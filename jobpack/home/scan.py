@@ -148,25 +148,38 @@ class _Scratch(threading.local):
         self.info = ffi.new("jp_zip_info *")
         self.info_bytes = ffi.buffer(self.info)  # a view: reads the struct's current bytes
         self.array = ffi.new("jp_zip_entry[]", _SCRATCH_ENTRIES)
+        self.named = (self.info, self.info_bytes)  # scan_for_worker's: one lookup, not two
 
 
 _SCRATCH_ENTRIES = 1024  # 72 KiB per thread
-_OK, _BUFFER_TOO_SMALL = lib.JP_OK, lib.JP_ERR_BUFFER_TOO_SMALL
+_OK, _NULL = lib.JP_OK, ffi.NULL
 _scratch = _Scratch()
 
 # jp_zip_info read with one struct.unpack of its bytes: several times cheaper
 # than one cffi attribute read per field.
-_INFO_LAYOUT = struct.Struct("=6QI4xq")
+_INFO_LAYOUT = struct.Struct("=6QI4xqq")
 if (_INFO_LAYOUT.size != ffi.sizeof("jp_zip_info")
-        or ffi.offsetof("jp_zip_info", "first_flagged") != _INFO_LAYOUT.size - 8
+        or ffi.offsetof("jp_zip_info", "first_flagged") != _INFO_LAYOUT.size - 16
+        or ffi.offsetof("jp_zip_info", "name_index") != _INFO_LAYOUT.size - 8
         or ffi.offsetof("jp_zip_info", "flags_union") != 48):  # pragma: no cover
     raise ImportError("jp_zip_info layout changed; update _INFO_LAYOUT in jobpack/home/scan.py")
+
+
+# What scan_for_worker reads of a jp_zip_info: total_uncompressed, first_flagged
+# and name_index (a 3-tuple costs less than the 9 fields); the C function as a
+# module global (a lookup on lib costs more).
+_NAMED_FIELDS = struct.Struct("=%dxQ%dxqq" % (ffi.offsetof("jp_zip_info", "total_uncompressed"),
+                                             _INFO_LAYOUT.size - 16 - 32))
+if (ffi.offsetof("jp_zip_info", "total_uncompressed") != 24
+        or _NAMED_FIELDS.size != _INFO_LAYOUT.size):  # pragma: no cover
+    raise ImportError("jp_zip_info layout changed; update _NAMED_FIELDS in jobpack/home/scan.py")
+_scan_named = lib.jp_zip_scan_named
 
 
 def _to_scan(info_bytes: Any) -> ZipScan:
     """The ZipScan of a jp_zip_info, from its bytes (_Scratch.info_bytes)."""
     (count, cd_offset, cd_size, total_uncompressed, total_compressed, _, flags_union,
-     first) = _INFO_LAYOUT.unpack(info_bytes)
+     first, _) = _INFO_LAYOUT.unpack(info_bytes)
     summary = object.__new__(ZipScan)
     # Frozen dataclass __init__ costs a setattr per field (see _entries).
     object.__setattr__(summary, "__dict__", {
@@ -232,32 +245,33 @@ def _scan_and_find(buf: Union[bytes, CData], length: int, raw: bytes) -> Optiona
     return summary, index, int(array[index].gp_flags)
 
 
-def scan_for_worker(zip_bytes: BytesLike, worker: Optional[str]) -> Tuple[int, Optional[int], bool]:
-    """What validate(strict=True) needs of a home: (total_uncompressed,
-    first_flagged, whether ``worker`` is an entry: contains()).  A worker of
-    None is not looked up.  Raises ZipError as scan() does.
+def scan_for_worker(data: BytesLike, worker: Optional[str], start: int = 0,
+                    end: Optional[int] = None) -> Tuple[int, Optional[int], bool]:
+    """What validate(strict=True) needs of the home ``data[start:end]`` (the
+    whole of ``data`` by default): (total_uncompressed, first_flagged,
+    whether ``worker`` is an entry: contains()).  A worker of None is not
+    looked up.  Raises ZipError as scan() does, offsets relative to start.
 
-    One frame and no ZipScan for the common case (bytes, up to 1024 entries,
-    an ASCII worker, which reads the same with or without the UTF-8 flag and
-    in cp437, so a byte match is the whole rule): at 100 B a ZipScan costs
-    more than the scan."""
-    if type(zip_bytes) is bytes and worker is not None and worker.isascii():
-        scratch = _scratch
-        info, array = scratch.info, scratch.array
-        length = len(zip_bytes)
-        status = lib.jp_zip_scan(zip_bytes, length, array, _SCRATCH_ENTRIES, info)
-        if status == _OK:
-            count, _, _, total, _, _, _, first = _INFO_LAYOUT.unpack(scratch.info_bytes)
-            raw = worker.encode("ascii")
-            index = lib.jp_zip_find(zip_bytes, length, array, count, raw, len(raw))
-            return total, (None if first < 0 else first), index >= 0
-        if status != _BUFFER_TOO_SMALL:
-            raise _status_error(status, info, length)
-    if worker is None:
-        summary, found = scan(zip_bytes), False
+    One C call (jp_zip_scan_named), on the pack's own buffer (the home is not
+    copied out), for any home and an ASCII worker, which reads the same with
+    or without the UTF-8 flag and in cp437, so a byte match is the whole
+    rule; other names take scan_and_contains()."""
+    length = (len(data) if end is None else end) - start
+    raw = worker.encode("ascii") if worker is not None and worker.isascii() else None
+    info, info_bytes = _scratch.named
+    name, name_len = (_NULL, 0) if raw is None else (raw, len(raw))
+    if type(data) is bytes:  # passed to C as it is
+        status = _scan_named(data, len(data), start, length, name, name_len, info)
     else:
-        summary, found = scan_and_contains(zip_bytes, worker)
-    return summary.total_uncompressed, summary.first_flagged, found
+        with ffi.from_buffer("uint8_t[]", data) as buf:
+            status = _scan_named(buf, len(buf), start, length, name, name_len, info)
+    if status != _OK:
+        raise _status_error(status, info, length)
+    total, first, index = _NAMED_FIELDS.unpack(info_bytes)
+    flagged = None if first < 0 else first
+    if worker is None or raw is not None:
+        return total, flagged, index >= 0
+    return total, flagged, scan_and_contains(data[start:start + length], worker)[1]
 
 
 def _read_array(buf: CData, length: int) -> Tuple[CData, CData, int]:

@@ -7,6 +7,8 @@ from . import Reporter, Verdict
 
 
 class TextReporter(Reporter):
+    escapes_itself = True  # names through name(), problems through inert(), the rest fixed text
+
     def show(self, verdict: Verdict) -> None:
         problems = verdict.problems
         if not problems:

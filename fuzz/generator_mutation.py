@@ -45,7 +45,7 @@ import time
 import types
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 try:
     import resource
@@ -296,17 +296,21 @@ def _raises_or_fails(body: List[ast.stmt]) -> bool:
         isinstance(s, ast.Return) for s in body)
 
 
-def python_mutants(source: str) -> List[Tuple[str, str]]:
-    """(id, mutated source) for every mutant of validate.py."""
+def python_mutants(source: str, only: Optional[Set[str]] = None) -> List[Tuple[str, str]]:
+    """(id, mutated source) for every mutant of validate.py (of those with
+    an id in ``only``, if given: a mutant's source takes a copy of the whole
+    tree to make)."""
     tree = ast.parse(source)
     lines = source.splitlines()
     out: List[Tuple[str, str]] = []
     seen: Dict[str, int] = {}
 
     def emit(desc: str, node: ast.AST, func: str, change: Callable[[Any], None], path) -> None:
+        ident = _unique(f"py:{func}:{lines[node.lineno - 1].strip()}:{desc}", seen)
+        if only is not None and ident not in only:
+            return
         mutant = copy.deepcopy(tree)
         change(_get(mutant, path))
-        ident = _unique(f"py:{func}:{lines[node.lineno - 1].strip()}:{desc}", seen)
         out.append((ident, ast.unparse(mutant)))
 
     def visit(func_path, func_name: str, func_node: ast.AST) -> None:

@@ -24,6 +24,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -141,35 +142,83 @@ def python_coverage(cases: Sequence[Any]) -> Dict[str, Any]:
 
 
 def other_ways_in(validate_module: Any, cases: Sequence[Any]) -> None:
-    """The two other ways validate() is run, each checked against the
-    plain run: a pack given as another source (a buffer that is copied
-    first, one that is not, a JobPack), and, as the command line runs it,
-    with int_max_str_digits lifted (then a section longer than
-    dialect.MAX_INT_DIGITS skips Python's json: the draw's 200 KB nests)."""
+    """Each probe (see probes) gets the same answers as its pack given as
+    bytes, under the process's own int_max_str_digits."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for probe in probes(cases, Path(tmp)):
+            got, want = observe_probe(validate_module, probe), observe(validate_module, probe.data)
+            if got != want:
+                raise AssertionError(f"validate() of {probe.what} differs: {got} != {want}")
+
+
+# -- other ways in ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Probe:
+    """A pack of the draw (data) given to validate() and jobinfo() another
+    way: as another source, or under another int_max_str_digits."""
+
+    what: str
+    data: bytes
+    source: Any
+    int_max_str_digits: Optional[int] = None   # None: the process's own
+
+
+def plain(cases: Sequence[Any]) -> List[Probe]:
+    """The draw as it is: each pack as bytes."""
+    return [Probe("bytes", case.data, case.data) for case in cases]
+
+
+def probes(cases: Sequence[Any], directory: Path) -> List[Probe]:
+    """The other ways validate() is run, on a few packs of the draw (a path
+    to one is written in directory):
+
+    - a pack as each other source: a bytearray, a memoryview of bytes and of
+      a bytearray, one of another format (a buffer of 4-byte items), a
+      JobPack, a path;
+    - every pack long enough for a section of more than
+      dialect.MAX_INT_DIGITS bytes (the draw's 200 KB nests, an integer of
+      25,000 digits) with int_max_str_digits lifted (0), as the command
+      line runs it, and set above MAX_INT_DIGITS: there such a section
+      skips Python's json, whose int() would be quadratic (the integer
+      stays a dialect.HugeInt).  Without the limit (PyPy) the plain draw
+      is already run that way.
+    """
     from jobpack import JobPack, dialect
 
+    out: List[Probe] = []
+    valid = [c.data for c in cases if c.kind == "valid"]
     # A pack that JobPack.dumps() writes back byte for byte.
-    first = next((c.data for c in cases if c.kind == "valid"
-                  and JobPack.loads(c.data).dumps() == c.data), None)
-    want = None if first is None else observe(validate_module, first)
-    for source in () if first is None else (
-            bytearray(first), memoryview(first), memoryview(bytearray(first)),
-            JobPack.loads(first)):
-        got = observe(validate_module, source)
-        if got != want:
-            raise AssertionError(f"validate() of a {type(source).__name__} differs: {got} != {want}")
-    if not hasattr(sys, "set_int_max_str_digits"):
-        return   # no limit to lift (PyPy, older CPython): already the CLI's way
-    long_ones = [c.data for c in cases if len(c.data) > dialect.MAX_INT_DIGITS + 128]
-    before = [observe(validate_module, data) for data in long_ones]
+    first = next((data for data in valid if JobPack.loads(data).dumps() == data), None)
+    if first is not None:
+        path = directory / "first.jobpack"
+        path.write_bytes(first)
+        out += [Probe("a bytearray", first, bytearray(first)),
+                Probe("a memoryview", first, memoryview(first)),
+                Probe("a memoryview of a bytearray", first, memoryview(bytearray(first))),
+                Probe("a JobPack", first, JobPack.loads(first)),
+                Probe("a path", first, str(path))]
+    quad = next((data for data in valid if len(data) % 4 == 0), None)
+    if quad is not None:
+        out.append(Probe("a memoryview of 4-byte items", quad, memoryview(quad).cast("I")))
+    if hasattr(sys, "set_int_max_str_digits"):
+        long_ones = [c.data for c in cases if len(c.data) > dialect.MAX_INT_DIGITS + 128]
+        # 2 * MAX_INT_DIGITS: above the draw's longest integer too, which
+        # int() then converts.
+        out += [Probe(f"a long pack, int_max_str_digits {limit}", data, data, limit)
+                for limit in (0, 2 * dialect.MAX_INT_DIGITS) for data in long_ones]
+    return out
+
+
+def observe_probe(validate_module: Any, probe: Probe) -> Tuple[Any, ...]:
+    if probe.int_max_str_digits is None:
+        return observe(validate_module, probe.source)
     limit = sys.get_int_max_str_digits()
-    sys.set_int_max_str_digits(0)
+    sys.set_int_max_str_digits(probe.int_max_str_digits)
     try:
-        after = [observe(validate_module, data) for data in long_ones]
+        return observe(validate_module, probe.source)
     finally:
         sys.set_int_max_str_digits(limit)
-    if after != before:
-        raise AssertionError("validate() differs with int_max_str_digits lifted")
 
 
 # -- C ----------------------------------------------------------------------

@@ -7,7 +7,9 @@ the C header checks and scanner (csrc/header.c's jp_header_decode,
 csrc/mochijson.c) -- and replays the draw through the faulty copy.  The
 mutant is killed when some pack gets a different answer than from the
 original: for the Python, anything validate() (plain and strict) or
-jobinfo() says (fuzz/generator_coverage.observe); for the C, every result
+jobinfo() says (fuzz/generator_coverage.observe), of every pack of the draw
+and of the other ways in (generator_coverage.probes: a few packs given as
+other sources, the long ones under other int_max_str_digits); for the C, every result
 fuzz/replica_replay.c prints (statuses, offsets, features, the converted
 text), or a report of AddressSanitizer or UBSan, which the C mutants are
 built with (a bound shifted by one reads past a section that ends there).
@@ -43,7 +45,7 @@ import time
 import types
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 try:
     import resource
@@ -57,11 +59,19 @@ import generator_coverage as gc  # noqa: E402
 # Ids are stable while the source line does not change ("py:" or "c:",
 # then the function, the line and the mutation; " (2)" for the second of
 # two identical ones).
-_GATE = ("the gate only picks which decoder reads the section first: Python's json hands "
-         "anything it doubts (an error, RecursionError, an escape the master may refuse, an "
-         "integer past the digit limit) to the core's scan and jobpack.dialect, which read "
-         "every section with the same value and verdict; it changes the time, and C-stack "
-         "safety under a raised recursion limit, which validate() does not set")
+# The _decode gate: Python's json goes first only where it cannot overflow
+# the C stack nor convert an integer of more than MAX_INT_DIGITS digits.
+# The draw runs under CPython's default int_max_str_digits (4300) and, for
+# its long packs (an integer of 25,000 digits among them), under 0 (the
+# CLI's) and 40,000 (generator_coverage.probes): a mutant that opens the
+# gate for such a section reads the integer as an int, not a HugeInt, and is
+# killed.  These only close it somewhere, or differ where no limit can be:
+_GATE_CLOSES = ("the mutant only closes the gate where the original opens it ({}): the "
+                "section then goes to the core's scan and jobpack.dialect, which read it with "
+                "the same value and verdict as Python's json (an integer of more than "
+                "MAX_INT_DIGITS digits never passes an open gate: it does not fit in a "
+                "section of MAX_INT_DIGITS bytes, and int() refuses it under a limit of at "
+                "most MAX_INT_DIGITS); only the time changes")
 _DUPLICATES = ("the duplicate flag is a shortcut for the strict jobdict: None (not noted) or "
                "True make _strict_checks look for a repeated key itself, with the same answer, "
                "and no other section's flag is read")
@@ -73,9 +83,6 @@ _SAVE_INFO_INLINE = ("the inline test is a shortcut: a string it no longer lets 
                      "to _check_save_info, which applies the whole rule with the same result")
 _SHORTCUT = ("the inline test is a shortcut for the checks after it, which accept exactly "
              "what it accepts: a stage it lets fall through passes them all")
-_PLUMBING = ("input plumbing: the draw is bytes, and _read_source returns bytes as they are, so "
-             "either way validate() reads the same bytes (other_ways_in in "
-             "generator_coverage.py checks the other sources)")
 _UNSAFE_SHORTCUT = ("the inline test only spares the split for the common safe path: a path "
                     "it lets through goes to the full test below, which gives the same answer")
 EQUIVALENT: Dict[str, str] = {
@@ -85,19 +92,32 @@ EQUIVALENT: Dict[str, str] = {
     "py:_check_save_info:ok = (_flatlength(value) >= 4 and all(type(c) is int for c in head):"
     "const 4-1":
         "head == a 4-element list already implies at least 4 leaves",
-    **{f"py:_decode:if (len(section) <= _MAX_INT_DIGITS:{m}": _GATE
-       for m in ("negate if", "And->Or", "Or->And", "flip LtE->Gt #0", "shift LtE->Lt #0")},
-    **{f"py:_decode:or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS) and (:{m}": _GATE
-       for m in ("flip Lt->GtE #0", "shift Lt->LtE #0", "flip LtE->Gt #1", "shift LtE->Lt #1",
-                 "const 0-1", "const 0+1")},
-    **{f"py:_decode:sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT)::{m}": _GATE
-       for m in ("flip LtE->Gt #0", "shift LtE->Lt #0")},
+    "py:_decode:if (len(section) <= _MAX_INT_DIGITS:Or->And": _GATE_CLOSES.format(
+        "a section of at most MAX_INT_DIGITS bytes under a digit limit of 0 or above "
+        "MAX_INT_DIGITS, a longer one under a limit of 1 to MAX_INT_DIGITS"),
+    "py:_decode:if (len(section) <= _MAX_INT_DIGITS:shift LtE->Lt #0": _GATE_CLOSES.format(
+        "a section of exactly MAX_INT_DIGITS bytes under a digit limit of 0 or above it"),
+    "py:_decode:or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS) and (:shift LtE->Lt #1":
+        _GATE_CLOSES.format("a section longer than MAX_INT_DIGITS bytes under a digit limit of "
+                            "exactly MAX_INT_DIGITS"),
+    "py:_decode:sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT)::shift LtE->Lt #0":
+        _GATE_CLOSES.format("every section, at a recursion limit of exactly CPython's default "
+                            "(1000)"),
+    "py:_decode:or 0 < dialect.int_max_str_digits() <= _MAX_INT_DIGITS) and (:const 0+1":
+        "1 < limit differs from 0 < limit only at a digit limit of 1, which no Python has "
+        "(CPython takes 0 or at least 640; PyPy has none: 0)",
+    "py:_decode:sys.getrecursionlimit() <= _DEFAULT_RECURSION_LIMIT)::flip LtE->Gt #0":
+        "the same answers at every recursion limit, not the same safety: at CPython's default "
+        "(1000) or below, where the draw runs and which validate() never changes, the mutant "
+        "closes the gate for every section (the same answers, as above); above it, it opens "
+        "the gate as the original would at the default (a section longer than "
+        "MAX_INT_DIGITS bytes only under a digit limit of 1 to MAX_INT_DIGITS, where int() "
+        "refuses a long integer itself), so Python's json reads the same values, but on a "
+        "deeply nested section it may overflow the C stack on CPython 3.11 and older (a "
+        "crash, not another answer; 3.12+ raises RecursionError, which falls back to the core)",
     'py:_decode:if "\\\\u" in text and _REFUSED_ESCAPE.search(text)::And->Or':
         "the search finds nothing without a \\u; with Or every section holding a \\u goes to "
         "the core's scan, which reads it alike (as for the gate above)",
-    'py:_decode:text = section.decode("utf-8") if type(section) is bytes else str(section, '
-    '"utf-8"):flip Is->IsNot #0':
-        "str(b, 'utf-8') and b.decode('utf-8') give the same text (or the same error)",
     **{f'py:_decode:start = 0 if text[:1] == "{{" else _WHITESPACE(text).end():{m}':
        "text[:1] == '{' only spares the whitespace match, which finds no whitespace before "
        "a '{' either: [:0] never equals '{', [:2] only for the text '{'; the start is the same"
@@ -125,8 +145,6 @@ EQUIVALENT: Dict[str, str] = {
     **{f'py:_master:if not (type(save_info) is str and save_info[:4] in ("ddfs", "hdfs")):'
        f':{m}': _SAVE_INFO_INLINE for m in ("drop element 0 #1", "drop element 1 #1",
                                             "slice upper 4-1", "slice upper 4+1")},
-    "py:_check_pipeline:if (type(stage) is list and len(stage) == 3 and type(stage[0]) is str:"
-    "flip Is->IsNot #0": _SHORTCUT,
     "py:_check_pipeline:and type(stage[1]) is str and (stage[2] is True or stage[2] is False)):"
     ":Or->And": _SHORTCUT,
     **{f"py:_master:if not want_info::drop check{n}":
@@ -143,11 +161,6 @@ EQUIVALENT: Dict[str, str] = {
     "shift Gt->GtE #0":
         "too_much(total, n) already means total > max(BOMB_RATIO * n, BOMB_FLOOR): the first "
         "test only spares the call, and total == BOMB_FLOOR fails too_much either way",
-    "py:_open:if type(source) is bytes::negate if": _PLUMBING,
-    "py:_open:if type(source) is bytes::flip Is->IsNot #0": _PLUMBING,
-    "py:_open:if isinstance(source, JobPack)::negate if": _PLUMBING,
-    "py:_open:data = read if type(read) is bytes else _snapshot(read):flip Is->IsNot #0":
-        _PLUMBING,
     **{'py:_unsafe_path:if ".." not in path and "\\\\" not in path and path[:1] != "/" and '
        f'path[1:2] != ":"::{m}': _UNSAFE_SHORTCUT for m in ("drop check",)},
     # -- C: header.c
@@ -283,17 +296,21 @@ def _raises_or_fails(body: List[ast.stmt]) -> bool:
         isinstance(s, ast.Return) for s in body)
 
 
-def python_mutants(source: str) -> List[Tuple[str, str]]:
-    """(id, mutated source) for every mutant of validate.py."""
+def python_mutants(source: str, only: Optional[Set[str]] = None) -> List[Tuple[str, str]]:
+    """(id, mutated source) for every mutant of validate.py (of those with
+    an id in ``only``, if given: a mutant's source takes a copy of the whole
+    tree to make)."""
     tree = ast.parse(source)
     lines = source.splitlines()
     out: List[Tuple[str, str]] = []
     seen: Dict[str, int] = {}
 
     def emit(desc: str, node: ast.AST, func: str, change: Callable[[Any], None], path) -> None:
+        ident = _unique(f"py:{func}:{lines[node.lineno - 1].strip()}:{desc}", seen)
+        if only is not None and ident not in only:
+            return
         mutant = copy.deepcopy(tree)
         change(_get(mutant, path))
-        ident = _unique(f"py:{func}:{lines[node.lineno - 1].strip()}:{desc}", seen)
         out.append((ident, ast.unparse(mutant)))
 
     def visit(func_path, func_name: str, func_node: ast.AST) -> None:
@@ -402,31 +419,34 @@ def _load(source: str) -> types.ModuleType:
     return module
 
 
-def _safe_observe(module: Any, data: bytes) -> Any:
+def _safe_observe(module: Any, probe: "gc.Probe") -> Any:
     try:
-        return gc.observe(module, data)
+        return gc.observe_probe(module, probe)
     except Exception as e:  # a mutant that crashes is told apart
         return ("crash", type(e).__name__)
 
 
 def run_python(cases: Sequence[Any], every: int = 1) -> Dict[str, bool]:
-    """mutant id -> killed."""
+    """mutant id -> killed.  Each mutant replays the draw, then the other
+    ways in (generator_coverage.probes: other sources, other digit limits)."""
     original = importlib.import_module("jobpack.validate")
     source = Path(original.__file__).read_text(encoding="utf-8")
-    started = time.monotonic()
-    expected = [gc.observe(original, case.data) for case in cases]
-    # Each mutant gets many times the original's replay time, and memory
-    # beyond this process's: a mutant that loops or grows a list forever is
-    # stopped there and told apart (the original, checked under the same
-    # cap first, is not).
-    seconds = PY_TIME_FACTOR * (time.monotonic() - started) + PY_TIME_SLACK_S
-    base = _address_space()
-    memory = base + PY_EXTRA_MEMORY if base and resource is not None else 0
-    if _replay_capped(source, cases, expected, seconds, memory):
-        raise RuntimeError("the original validate.py fails its own replay under the cap: "
-                           f"raise PY_TIME_FACTOR ({PY_TIME_FACTOR}) or PY_EXTRA_MEMORY")
-    return {ident: _replay_capped(text, cases, expected, seconds, memory)
-            for ident, text in python_mutants(source)[::every]}
+    with tempfile.TemporaryDirectory() as tmp:
+        probes = gc.plain(cases) + gc.probes(cases, Path(tmp))
+        started = time.monotonic()
+        expected = [gc.observe_probe(original, probe) for probe in probes]
+        # Each mutant gets many times the original's replay time, and memory
+        # beyond this process's: a mutant that loops or grows a list forever
+        # is stopped there and told apart (the original, checked under the
+        # same cap first, is not).
+        seconds = PY_TIME_FACTOR * (time.monotonic() - started) + PY_TIME_SLACK_S
+        base = _address_space()
+        memory = base + PY_EXTRA_MEMORY if base and resource is not None else 0
+        if _replay_capped(source, probes, expected, seconds, memory):
+            raise RuntimeError("the original validate.py fails its own replay under the cap: "
+                               f"raise PY_TIME_FACTOR ({PY_TIME_FACTOR}) or PY_EXTRA_MEMORY")
+        return {ident: _replay_capped(text, probes, expected, seconds, memory)
+                for ident, text in python_mutants(source)[::every]}
 
 
 PY_TIME_FACTOR = 20
@@ -443,22 +463,22 @@ def _address_space() -> int:
         return 0
 
 
-def _replay(text: str, cases: Sequence[Any], expected: Sequence[Any]) -> bool:
-    """Whether the draw tells validate.py's text apart from the original."""
+def _replay(text: str, probes: Sequence["gc.Probe"], expected: Sequence[Any]) -> bool:
+    """Whether the probes tell validate.py's text apart from the original."""
     try:
         module = _load(text)
     except Exception:
         return True   # does not even load
-    return any(_safe_observe(module, case.data) != want for case, want in zip(cases, expected))
+    return any(_safe_observe(module, probe) != want for probe, want in zip(probes, expected))
 
 
-def _replay_capped(text: str, cases: Sequence[Any], expected: Sequence[Any],
+def _replay_capped(text: str, probes: Sequence["gc.Probe"], expected: Sequence[Any],
                    seconds: float, memory: int) -> bool:
     """_replay in a child process limited to ``seconds`` and ``memory``
     bytes of address space (memory 0: no limit); past either, told apart.
     Inline where there is no fork()."""
     if not hasattr(os, "fork"):
-        return _replay(text, cases, expected)
+        return _replay(text, probes, expected)
     sys.stdout.flush()
     sys.stderr.flush()
     with warnings.catch_warnings():
@@ -471,7 +491,7 @@ def _replay_capped(text: str, cases: Sequence[Any], expected: Sequence[Any],
         try:
             if memory:
                 resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-            status = int(_replay(text, cases, expected))
+            status = int(_replay(text, probes, expected))
         finally:
             os._exit(status)
     deadline = time.monotonic() + seconds

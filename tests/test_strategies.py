@@ -128,6 +128,44 @@ def test_every_code_of_every_kind_is_produced(kind, code):
     assert codes(found[0]) == [code]
 
 
+class _NoStrCompare(bytes):
+    """Bytes that fail the test when compared with a str: the comparison
+    python -bb makes an error (BytesWarning), caught here under any flags."""
+
+    __hash__ = bytes.__hash__
+
+    def __eq__(self, other):
+        assert not isinstance(other, str), f"{bytes(self)!r} compared with {other!r}"
+        return bytes.__eq__(self, other)
+
+    def __ne__(self, other):
+        assert not isinstance(other, str), f"{bytes(self)!r} compared with {other!r}"
+        return bytes.__ne__(self, other)
+
+
+def _no_str_compare(value):
+    if type(value) is bytes:
+        return _NoStrCompare(value)
+    return tuple(map(_no_str_compare, value)) if type(value) is tuple else value
+
+
+@settings(max_examples=1, database=None, deadline=None, phases=[Phase.generate],
+          suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_json_faults_never_compare_bytes_with_str(data):
+    """Regression: a fault with bytes third (("trailing", b"x", b"")) was
+    compared with ("jobenvs",), a BytesWarning that made
+    test_cli_formats fail under -bb with --hypothesis-seed=1."""
+    faults = jps.malformed._sweep_json_faults() + [("trailing", b"}", b"jobenvs")]
+    assert [f for f in faults if jps.malformed._names_the_jobenvs(_no_str_compare(f))] == [
+        ("empty", b"", "jobenvs")]
+    # One pack of each shape with a third element (the rest have none to compare).
+    shapes = {f[0] + str(type(f[2])): f for f in reversed(faults) if len(f) >= 3}
+    for fault in shapes.values():
+        pack, code = data.draw(jps.malformed._json_faults(st.just(_no_str_compare(fault))))
+        assert codes(pack) == [code]
+
+
 def test_malformed_kinds_cover_the_spec_rejections():
     assert set(jps.MALFORMED_KINDS) == {
         "header", "truncated", "json", "missing_key", "wrong_type", "prefix", "save_info",

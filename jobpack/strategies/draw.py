@@ -77,8 +77,9 @@ def case_strategy(kinds: Sequence[str] = KINDS) -> st.SearchStrategy[Case]:
 
 def sweep(kinds: Sequence[str] = KINDS) -> List[st.SearchStrategy[Case]]:
     """One strategy per production of every table and every fault of every
-    family (malformed.sweep, strict.sweep, varied.sweep, strict.valid_sweep), of the kinds,
-    taking the kinds in turn so that a short prefix has each of them."""
+    family (malformed.sweep, strict.sweep, varied.sweep, strict.valid_sweep,
+    varied.long_integer_sweep), of the kinds, taking the kinds in turn so
+    that a short prefix has each of them."""
     lists: List[List[st.SearchStrategy[Case]]] = []
     if "valid" in kinds:
         lists.append([s.map(lambda data: Case(data, "valid", None))
@@ -92,6 +93,13 @@ def sweep(kinds: Sequence[str] = KINDS) -> List[st.SearchStrategy[Case]]:
     out: List[st.SearchStrategy[Case]] = []
     for i in range(max(map(len, lists), default=0)):
         out += [items[i] for items in lists if i < len(items)]
+    # Added later, after all the others so that those keep their places
+    # (labelled_draw seeds each by its place; the valid list is shorter than
+    # the malformed one, so a pack added to it would move the malformed
+    # ones after it).
+    if "valid" in kinds:
+        out += [s.map(lambda data: Case(data, "valid", None))
+                for s in varied.long_integer_sweep()]
     return out
 
 

@@ -211,12 +211,19 @@ def _break_json(section: bytes, fault: Tuple[Any, ...]) -> Tuple[bytes, str]:
             "invalid_utf8")
 
 
+def _names_the_jobenvs(fault: Tuple[Any, ...]) -> bool:
+    """Whether the fault must go into the jobenvs: ("empty", b"", "jobenvs"),
+    an empty jobenvs, its offsets equal (which the header allows).  Other
+    faults hold bytes where that one holds "jobenvs", and bytes == str is a
+    BytesWarning (an error under python -bb): only a str is compared."""
+    return len(fault) == 3 and isinstance(fault[2], str) and fault[2] == "jobenvs"
+
+
 @st.composite
 def _json_faults(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = None) -> Tuple[bytes, str]:
     b = draw(_base(any_header_version=True))
     fault = draw(faults if faults is not None else _JSON_FAULTS)
-    # ("empty", b"", "jobenvs"): an empty jobenvs, its offsets equal (which the header allows)
-    in_jobenvs = fault[2:] == ("jobenvs",) or draw(st.booleans())
+    in_jobenvs = _names_the_jobenvs(fault) or draw(st.booleans())
     broken, code = _break_json(_encode(b.jobenvs if in_jobenvs else b.jobdict), fault)
     if in_jobenvs:
         return b.pack(raw_jobenvs=broken), code
@@ -370,6 +377,8 @@ def _bad_pipeline(draw: st.DrawFn, faults: Optional[st.SearchStrategy[Any]] = No
         return b.changed("pipeline", draw(_not_list)), "invalid_pipeline"
     if fault == "stage_not_list":
         bad = draw(_not_list)
+    elif isinstance(fault, tuple) and fault[0] == "stage":   # this stage, as it is
+        bad = fault[1]
     elif fault == "length" or isinstance(fault, tuple):   # two elements: the third-party shape
         length = fault[1] if isinstance(fault, tuple) else draw(st.sampled_from([2, 0, 1, 4, 5]))
         bad = (good + [draw(_json)] * 2)[:length]
@@ -506,6 +515,12 @@ def malformed_jobpacks(kind: Optional[str] = None) -> st.SearchStrategy[Tuple[by
 _AFTER_THE_VALUE = [b"x", b" \t\r\n\x0c"]
 
 
+# Pipeline stages that are not lists, of types len() refuses, and an object
+# of three members (len() 3, no stage[0]): the master's check must ask for a
+# list before it looks inside.
+_UNSIZED_STAGES: List[Any] = [1, None, True, {"a": 1, "b": 2, "c": 3}]
+
+
 # An exponent of 17 digits: the core's scan stops adding digits to it at
 # 10^15 (EXP10_CAP in csrc/mochijson.c); far past a double's range.
 _PAST_EXPONENT_CAP = b"1e" + b"1" * 17
@@ -547,6 +562,7 @@ def sweep() -> List[Tuple[str, st.SearchStrategy[Tuple[bytes, str]]]]:
         ("json", _json_faults, [("alone_then", tail) for tail in _AFTER_THE_VALUE]
          + [("alone", _PAST_EXPONENT_CAP)]),
         ("missing_key", _missing_key, [(2, "prefix", _UNREAD_JOBENVS)]),
+        ("pipeline", _bad_pipeline, [("stage", stage) for stage in _UNSIZED_STAGES]),
     ]
     return [(kind, make(fault) if kind == "truncated" else make(st.just(fault)))
             for kind, make, faults in families for fault in faults]

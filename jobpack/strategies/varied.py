@@ -199,6 +199,37 @@ def sweep() -> List[st.SearchStrategy[bytes]]:
     return out
 
 
+# An integer of more digits than jobpack converts (dialect.MAX_INT_DIGITS,
+# 20,000: longer ones are read as dialect.HugeInt), so its section is longer
+# than that too: which decoder reads it first depends on the process's
+# int_max_str_digits, and the value must not.
+LONG_INTEGER_DIGITS = 25_000
+_MARKER = 10 ** 40 + 14   # an integer no strategy draws, replaced in the text
+
+
+@st.composite
+def _with_long_integer(draw: Any) -> bytes:
+    """A valid version-2 pack with one more input whose size has
+    LONG_INTEGER_DIGITS digits.  The jobdict is raw UTF-8 with no \\u
+    escape, which Python's json reads (it leaves a surrogate escape to the
+    core), and json.dumps cannot write such an integer under the default
+    int_max_str_digits: a marker is written, then replaced."""
+    pack = draw(_JOBPACKS[2])
+    jobdict = {**pack.jobdict, "inputs": [*pack.jobdict["inputs"], [0, _MARKER, ["raw://x"]]]}
+    section = json.dumps(jobdict, ensure_ascii=False).encode("utf-8")
+    marker = b"%d" % _MARKER
+    assert section.count(marker) == 1, "the marker is drawn elsewhere"
+    section = section.replace(marker, b"9" * LONG_INTEGER_DIGITS)
+    return _assemble(2, section, json.dumps(pack.jobenvs).encode("ascii"),
+                     bytes(pack.jobhome), bytes(pack.jobdata))
+
+
+def long_integer_sweep() -> List[st.SearchStrategy[bytes]]:
+    """Valid packs holding an integer longer than jobpack converts (see
+    LONG_INTEGER_DIGITS), one strategy (see malformed.sweep)."""
+    return [_with_long_integer()]
+
+
 # Field values the master accepts at the ends of its rules: replicas that
 # are deep lists of bytes 0 and 255, save_info of exactly four characters
 # (as text and as codes), codes at the ends of the code range after them.

@@ -309,3 +309,19 @@ def test_examples_folder_validates_its_packs_only():
     paths = sorted(p["path"] for p in json.loads(proc.out)["packs"])
     assert [p.rsplit("/", 1)[1] for p in paths] == [
         "classic-v1.jobpack", "invalid-prefix.jobpack", "wordcount-v2.jobpack"]
+
+
+@pytest.mark.parametrize("globs", [["*.jobpack"], ["*.jobpack", "*.pack"], ["*"], ["*a*"],
+                                   ["*[1]"], ["a.*"], ["d/*"], ["*.jobpack", "d/*"], ["*]"],
+                                   ["*\\"], ["*?"]])
+def test_include_matcher_agrees_with_fnmatch(globs):
+    # "*.suffix" globs take an endswith() shortcut; it must match what
+    # fnmatchcase matches (the name for a glob without '/', else the path).
+    import fnmatch
+    from jobpack.cli.validate import _matcher
+    matches = _matcher(globs)
+    for rel in ["a.jobpack", "a.JOBPACK", "x.jobpack\n", ".jobpack", "jobpack", "d/a.jobpack",
+                "d/a.jobpackx", "a.pack", "a*b", "x[1]", "x1", "a.jp", "a\\", "q]"]:
+        base = rel[rel.rfind("/") + 1:]
+        expected = any(fnmatch.fnmatchcase(rel if "/" in g else base, g) for g in globs)
+        assert matches(rel) == expected, (globs, rel)

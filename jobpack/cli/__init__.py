@@ -210,15 +210,26 @@ def _codes(text: str) -> List[str]:
     return codes
 
 
+class _BuildFormatter(argparse.RawDescriptionHelpFormatter):
+    """The formatter while the parsers are built: argparse makes one per
+    argument (to check its metavar), and a formatter without a width imports
+    shutil (with bz2, lzma) for the terminal's; building needs no width.
+    _build_parser puts the real formatter back for help and errors."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: Optional[int] = None):
+        super().__init__(prog, indent_increment, max_help_position, 80 if width is None else width)
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    formatter = argparse.RawDescriptionHelpFormatter
+    formatter = _BuildFormatter
     parser = _Parser(prog="jobpack", formatter_class=formatter, epilog=MAIN_EPILOG,
                      description="Validate, inspect, build and unpack Disco job packs.")
     parser.add_argument("--version", action="version", version=f"jobpack {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the Python traceback of an error")
     # --debug after the subcommand too; SUPPRESS keeps the main default.
-    common = _Parser(add_help=False)
+    common = _Parser(add_help=False, formatter_class=formatter)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -323,6 +334,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=10.0,
                    help="seconds per reader run before it counts as hung (default 10)")
     p.add_argument("--save", metavar="DIR", help="also write each shrunk pack into DIR")
+    common.formatter_class = argparse.HelpFormatter
+    for built in (parser, *sub.choices.values()):
+        built.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 

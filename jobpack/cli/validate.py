@@ -23,12 +23,23 @@ PROGRESS_INTERVAL = 0.1
 
 MAGIC = b"\xd5\xc0"  # a job pack's first two bytes
 DEFAULT_INCLUDE = ["*.jobpack"]
+_MAGIC = re.compile(r"[*?\[/]")  # what makes a glob's text more than a literal ending
 
 
-def _matcher(globs: Sequence[str]) -> Callable[[str], bool]:
+def _matcher(globs: Sequence[str]) -> Optional[Callable[[str], bool]]:
     """Whether a path under the walked directory ('/'-separated) matches one
     of ``globs``: a glob without '/' matches the name, one with '/' the path.
-    (fnmatchcase's own regexes, joined: one match a file, not one a glob.)"""
+    (fnmatchcase's own regexes, joined: one match a file, not one a glob.)
+    None when no glob is given: nothing matches, and the walk skips the call."""
+    if not globs:
+        return None
+    suffixes = [g[1:] for g in globs if g.startswith("*") and not _MAGIC.search(g[1:])]
+    if len(suffixes) == len(globs):  # "*.jobpack": the name's ending, no regex
+        ends = tuple(suffixes)
+
+        def ends_with(relpath: str) -> bool:
+            return relpath.endswith(ends)
+        return ends_with
     by_name = [fnmatch.translate(g) for g in globs if "/" not in g]
     by_path = [fnmatch.translate(g) for g in globs if "/" in g]
     name_match = re.compile("|".join(by_name)).match if by_name else None
@@ -39,6 +50,10 @@ def _matcher(globs: Sequence[str]) -> Callable[[str], bool]:
             return True
         return path_match is not None and path_match(relpath) is not None
     return matches
+
+
+def _nothing(relpath: str) -> bool:
+    return False
 
 
 def _starts_with_magic(path: str) -> bool:
@@ -65,6 +80,8 @@ def _walk_files(top: str, include: Sequence[str], exclude: Sequence[str],
     # the garbage collector to walk while the packs are validated.
     found: List[Tuple[str, str]] = []
     included, excluded = _matcher(include), _matcher(exclude)
+    if included is None:
+        included = _nothing
     pending = [(top, "")]  # (directory, its '/'-separated path under top plus '/')
     while pending:
         dirpath, prefix = pending.pop()
@@ -82,10 +99,10 @@ def _walk_files(top: str, include: Sequence[str], exclude: Sequence[str],
             except OSError:
                 is_dir = False
             if is_dir:
-                if not excluded(rel):
+                if excluded is None or not excluded(rel):
                     subdirs.append((entry.path, rel + "/"))
                 continue
-            if excluded(rel):
+            if excluded is not None and excluded(rel):
                 continue
             path = entry.path
             try:

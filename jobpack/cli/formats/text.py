@@ -9,6 +9,18 @@ from . import Reporter, Verdict
 class TextReporter(Reporter):
     escapes_itself = True  # names through name(), problems through inert(), the rest fixed text
 
+    def verdict(self, verdict: Verdict) -> None:
+        # Reporter.verdict, with a passing pack's line written here: the two
+        # calls it saves (show, _write) are a tenth of the CLI's own work per pack.
+        self.count += 1
+        if verdict.problems:
+            self.show(verdict)
+            return
+        self.valid += 1
+        if not self.quiet:
+            self.before_write()
+            self.out.write(f"{name(_display(verdict.path))}: ok\n")
+
     def show(self, verdict: Verdict) -> None:
         problems = verdict.problems
         if not problems:

@@ -417,8 +417,6 @@ static jp_status scan_number(scanner *s, int as_key)
         }
         if (s->pos >= s->len || !is_digit(in[s->pos]))
             return fail(s, JP_ERR_JSON_SYNTAX, s->pos);
-        /* Saturates far above any buffer's digit count (a 10^9 cap let a
-         * 1 GB mantissa shift the verdict), far below overflow. */
         while (s->pos < s->len && is_digit(in[s->pos])) {
             if (exp10 < EXP10_CAP)
                 exp10 = exp10 * 10 + (in[s->pos] - '0');

@@ -8,6 +8,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import _core, dialect, errors
+from .dialect import WHITESPACE, Scanner, scanner_of
 
 
 class _HugeInts:
@@ -254,10 +255,8 @@ def decode_section(section: Any, name: str, base: int) -> Any:
         # A float that overflows must be refused, not read as inf: checked
         # per float (a Python call each) only in a section where the core's
         # one cheap pass finds a float that might.
-        value = _standard_first(raw, _STANDARD_SCAN if _UNCHECKED_SCAN is None
-                                or _float_check(raw, len(raw)) else _UNCHECKED_SCAN)
-        if value is not _UNREADABLE:
-            return value
+        return _either(raw, _STANDARD_SCAN if _UNCHECKED_SCAN is None
+                       or _float_check(raw, len(raw)) else _UNCHECKED_SCAN, name, base)
     return _decode_scanned(raw, name, base)
 
 
@@ -280,13 +279,15 @@ def decode_pack(data: bytes) -> Tuple["_core.Header", Any, Any]:
         raise header.error()
     d, e, h, _ = header.offsets
     raw_d, raw_e = data[d:e], data[e:h]
-    jobdict = _standard_first(raw_d, _STANDARD_SCAN if risk_d else _UNCHECKED_SCAN)
-    if jobdict is _UNREADABLE:
-        jobdict = _decode_scanned(raw_d, "jobdict", d)
-    jobenvs = _standard_first(raw_e, _STANDARD_SCAN if risk_e else _UNCHECKED_SCAN)
-    if jobenvs is _UNREADABLE:
-        jobenvs = _decode_scanned(raw_e, "jobenvs", e)
-    return header, jobdict, jobenvs
+    return (header,
+            _either(raw_d, _STANDARD_SCAN if risk_d else _UNCHECKED_SCAN, "jobdict", d),
+            _either(raw_e, _STANDARD_SCAN if risk_e else _UNCHECKED_SCAN, "jobenvs", e))
+
+
+def _either(raw: bytes, scanner: "Scanner", name: str, base: int) -> Any:
+    """raw read by Python's json with this scanner, else by the core's scan."""
+    value = _standard_first(raw, scanner)
+    return _decode_scanned(raw, name, base) if value is _UNREADABLE else value
 
 
 def _standard_first(raw: bytes, scanner: "Scanner") -> Any:
@@ -385,18 +386,6 @@ _FLOATS_UNCHECKED: Optional[json.JSONDecoder] = (
 _float_check = _core.json_float_check
 
 
-# What JSONDecoder.decode() runs, for callers that skip its two frames: the
-# decoder's scanner ((value, end), or StopIteration where no value starts)
-# and the whitespace it skips around the value (neither is in typeshed).
-Scanner = Callable[[str, int], Tuple[Any, int]]
-
-
-def scanner_of(decoder: json.JSONDecoder) -> Scanner:
-    scan: Scanner = getattr(decoder, "scan_once")
-    return scan
-
-
-WHITESPACE: "Callable[..., re.Match[str]]" = getattr(json.decoder, "WHITESPACE").match
 _WHITESPACE = WHITESPACE
 _STANDARD_SCAN = scanner_of(_STANDARD_JSON)
 _UNCHECKED_SCAN = None if _FLOATS_UNCHECKED is None else scanner_of(_FLOATS_UNCHECKED)

@@ -24,7 +24,7 @@ How master values map to Python:
 import json
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from . import _core, errors
 from ._native import lib
@@ -181,12 +181,24 @@ _DIALECT_ONLY = lib.JP_JSON_DIALECT_ONLY
 _OK = lib.JP_OK
 _DECODER = json.JSONDecoder()
 _PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=list)
-# What JSONDecoder.decode runs (neither is in typeshed): the scanner
-# ((value, end), or StopIteration where no value starts) and the whitespace
-# it skips around the value.
-_SCAN: Callable[[str, int], Any] = getattr(_DECODER, "scan_once")
-_PAIRS_SCAN: Callable[[str, int], Any] = getattr(_PAIRS_DECODER, "scan_once")
-_WHITESPACE: "Callable[..., re.Match[str]]" = getattr(json.decoder, "WHITESPACE").match
+
+
+# What JSONDecoder.decode() runs, for callers that skip its two frames (here,
+# _json and validate): the decoder's scanner ((value, end), or StopIteration
+# where no value starts) and the whitespace it skips around the value
+# (neither is in typeshed).
+Scanner = Callable[[str, int], Tuple[Any, int]]
+
+
+def scanner_of(decoder: json.JSONDecoder) -> Scanner:
+    scan: Scanner = getattr(decoder, "scan_once")
+    return scan
+
+
+WHITESPACE: "Callable[..., re.Match[str]]" = getattr(json.decoder, "WHITESPACE").match
+_WHITESPACE = WHITESPACE
+_SCAN = scanner_of(_DECODER)
+_PAIRS_SCAN = scanner_of(_PAIRS_DECODER)
 # CPython's lowest int_max_str_digits but 0 (no limit): shorter integers
 # never need asking for the limit.
 _ALWAYS_FAST_DIGITS = 640

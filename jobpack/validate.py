@@ -23,7 +23,8 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union, cast
 
 from . import _core, dialect, errors, home
 from ._native import lib
-from ._json import _DEFAULT_RECURSION_LIMIT, WHITESPACE, scanner_of
+from ._json import _DEFAULT_RECURSION_LIMIT
+from .dialect import WHITESPACE, scanner_of
 from ._record import record
 from .home.scan import BOMB_FLOOR as _BOMB_FLOOR, scan_for_worker, too_much
 from .pack import JobPack, Source, _read_source

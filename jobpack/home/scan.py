@@ -257,7 +257,11 @@ def scan_for_worker(data: BytesLike, worker: Optional[str], start: int = 0,
     or without the UTF-8 flag and in cp437, so a byte match is the whole
     rule; other names take scan_and_contains()."""
     length = (len(data) if end is None else end) - start
-    raw = worker.encode("ascii") if worker is not None and worker.isascii() else None
+    if worker is not None and not worker.isascii():
+        # The whole name rule (UTF-8 flag, cp437), in its one scan.
+        summary, found = scan_and_contains(data[start:start + length], worker)
+        return summary.total_uncompressed, summary.first_flagged, found
+    raw = None if worker is None else worker.encode("ascii")
     info, info_bytes = _scratch.named
     name, name_len = (_NULL, 0) if raw is None else (raw, len(raw))
     if type(data) is bytes:  # passed to C as it is
@@ -268,10 +272,7 @@ def scan_for_worker(data: BytesLike, worker: Optional[str], start: int = 0,
     if status != _OK:
         raise _status_error(status, info, length)
     total, first, index = _NAMED_FIELDS.unpack(info_bytes)
-    flagged = None if first < 0 else first
-    if worker is None or raw is not None:
-        return total, flagged, index >= 0
-    return total, flagged, scan_and_contains(data[start:start + length], worker)[1]
+    return total, (None if first < 0 else first), index >= 0
 
 
 def _read_array(buf: CData, length: int) -> Tuple[CData, CData, int]:

@@ -2,7 +2,7 @@
 to exceptions.  Private: the public modules build on these."""
 import struct
 import threading
-from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import errors
 from ._native import ffi, lib
@@ -34,11 +34,24 @@ _HEADER_ERRORS = {
 
 
 def status_message(status: int) -> str:
-    return ffi.string(lib.jp_status_message(status)).decode()
+    text = _STATUS_MESSAGES.get(status)
+    if text is None:
+        text = _STATUS_MESSAGES[status] = ffi.string(lib.jp_status_message(status)).decode()
+    return text
 
 
 def status_name(status: int) -> str:
-    return ffi.string(lib.jp_status_name(status)).decode()
+    text = _STATUS_NAMES.get(status)
+    if text is None:
+        text = _STATUS_NAMES[status] = ffi.string(lib.jp_status_name(status)).decode()
+    return text
+
+
+# The C core's text for each status, read once: a bad pack's message would
+# otherwise cost two C calls and a decode (the tables are constant; a lost
+# race between threads only reads the same text twice).
+_STATUS_MESSAGES: Dict[int, str] = {}
+_STATUS_NAMES: Dict[int, str] = {}
 
 
 class _Scratch(threading.local):
@@ -97,20 +110,33 @@ class Header(NamedTuple):
         d, e, h, a = self.offsets
         return (e - d, h - e, a - h, self.length - a)
 
+    @property
+    def error_message(self) -> str:
+        """What the failed check says, with what was found."""
+        found = _HEADER_FOUND.get(self.status)
+        return f"{status_message(self.status)}; {found(self) if found else ''}"
+
     def error(self) -> errors.HeaderError:
         """The exception for a failed check, with what was found."""
-        d, e, h, a = self.offsets
-        found = {
-            lib.JP_ERR_HEADER_SHORT: f"the pack has only {self.length} bytes",
-            lib.JP_ERR_HEADER_MAGIC: f"found magic 0x{self.magic:04x}",
-            lib.JP_ERR_HEADER_DICT_OFFSET: f"found jobdict offset {d}",
-            lib.JP_ERR_HEADER_ENVS_OFFSET: f"found jobenvs offset {e} after jobdict offset {d}",
-            lib.JP_ERR_HEADER_HOME_OFFSET: f"found jobhome offset {h} after jobenvs offset {e}",
-            lib.JP_ERR_HEADER_DATA_OFFSET: f"found jobdata offset {a} after jobhome offset {h}",
-            lib.JP_ERR_TRUNCATED: f"jobdata offset is {a} but the pack has {self.length} bytes",
-        }.get(self.status, "")
         cls = _HEADER_ERRORS.get(self.status, errors.HeaderError)
-        return cls(f"{status_message(self.status)}; {found}", self.error_offset)
+        return cls(self.error_message, self.error_offset)
+
+
+# What Header.error_message says was found, for each failed check: only the
+# one message needed is built.
+_HEADER_FOUND: Dict[int, Callable[[Header], str]] = {
+    lib.JP_ERR_HEADER_SHORT: lambda h: f"the pack has only {h.length} bytes",
+    lib.JP_ERR_HEADER_MAGIC: lambda h: f"found magic 0x{h.magic:04x}",
+    lib.JP_ERR_HEADER_DICT_OFFSET: lambda h: f"found jobdict offset {h.offsets[0]}",
+    lib.JP_ERR_HEADER_ENVS_OFFSET:
+        lambda h: f"found jobenvs offset {h.offsets[1]} after jobdict offset {h.offsets[0]}",
+    lib.JP_ERR_HEADER_HOME_OFFSET:
+        lambda h: f"found jobhome offset {h.offsets[2]} after jobenvs offset {h.offsets[1]}",
+    lib.JP_ERR_HEADER_DATA_OFFSET:
+        lambda h: f"found jobdata offset {h.offsets[3]} after jobhome offset {h.offsets[2]}",
+    lib.JP_ERR_TRUNCATED:
+        lambda h: f"jobdata offset is {h.offsets[3]} but the pack has {h.length} bytes",
+}
 
 
 _HEADER_LAYOUT = struct.Struct("=IHH4IQQq")   # jp_header, field by field

@@ -111,6 +111,11 @@ def fast_int_digits() -> int:
     return MAX_FAST_INT_DIGITS if limit == 0 else min(limit, MAX_FAST_INT_DIGITS)
 
 
+# What builds each object from its (key, value) pairs in file order, as
+# json's object_pairs_hook (what it raises propagates).
+PairsHook = Callable[[List[Tuple[str, Any]]], Any]
+
+
 def error(scan: "_core.JSONScan", section: "Buffer", name: str, base: int) -> errors.JSONDecodeError:
     """The master's error for a section it cannot read."""
     at = scan.error_offset
@@ -129,7 +134,8 @@ def error(scan: "_core.JSONScan", section: "Buffer", name: str, base: int) -> er
 
 
 def loads(section: "Buffer", *, name: str = "jobdict", base_offset: int = 0, pairs: bool = False,
-          scan: "Optional[_core.JSONScan]" = None) -> Any:
+          scan: "Optional[_core.JSONScan]" = None,
+          object_pairs_hook: Optional[PairsHook] = None) -> Any:
     """Decode a section the way the master does, or raise JSONDecodeError
     whose offset is ``base_offset`` plus the offset in the section.  ``scan``
     is the core's check of this section, when the caller already has it."""
@@ -137,14 +143,17 @@ def loads(section: "Buffer", *, name: str = "jobdict", base_offset: int = 0, pai
         scan = _core.scan_json(section)
     if scan.status != _OK:  # not scan.ok: a property is a Python call
         raise error(scan, section, name, base_offset)
-    return decode(section, scan, pairs)
+    return decode(section, scan, pairs, object_pairs_hook)
 
 
-def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False) -> Any:
+def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False,
+           object_pairs_hook: Optional[PairsHook] = None) -> Any:
     """A section its scan found readable (standard JSON or the master's
-    dialect), as Python values.  Never hands Python's recursive json a
-    section nested deeper than SAFE_DEPTH, whatever the recursion limit, and
-    never converts an integer longer than the process allows."""
+    dialect), as Python values: objects as dicts, as lists of pairs with
+    ``pairs``, or as ``object_pairs_hook`` builds them.  Never hands Python's
+    recursive json a section nested deeper than SAFE_DEPTH, whatever the
+    recursion limit, and never converts an integer longer than the process
+    allows."""
     if scan.features & _DIALECT_ONLY:
         converted = _core.scan_json(section, convert=True).standard_json
         assert converted is not None  # a readable section always converts
@@ -153,20 +162,24 @@ def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False) -> An
         raw = section if type(section) is bytes else bytes(section)
     # Strict UTF-8 now: lax bytes became \udcXX escapes in the conversion.
     text = raw.decode("utf-8")
-    decoder = _PAIRS_DECODER if pairs else _DECODER
+    if object_pairs_hook is None:
+        object_pairs_hook = list if pairs else dict
+        decoder, scanner = (_PAIRS_DECODER, _PAIRS_SCAN) if pairs else (_DECODER, _SCAN)
+    else:
+        decoder = json.JSONDecoder(object_pairs_hook=object_pairs_hook)
+        scanner = scanner_of(decoder)
     parse_int: Optional[Callable[[str], Any]] = None
     if scan.max_int_digits > _ALWAYS_FAST_DIGITS:
         limit = fast_int_digits()
         if scan.max_int_digits > limit:
             parse_int = _int_parser(limit)
-            decoder = json.JSONDecoder(object_pairs_hook=list if pairs else None,
-                                       parse_int=parse_int)
+            decoder = json.JSONDecoder(object_pairs_hook=object_pairs_hook, parse_int=parse_int)
     if scan.max_depth <= SAFE_DEPTH:
         try:
             if parse_int is None:
                 # JSONDecoder.decode inlined, as _json.decode_section does:
                 # its scanner called directly, with its whitespace rule.
-                value, end = (_PAIRS_SCAN if pairs else _SCAN)(text, _WHITESPACE(text).end())
+                value, end = scanner(text, _WHITESPACE(text).end())
                 if end == len(text) or _WHITESPACE(text, end).end() == len(text):
                     return value
             return decoder.decode(text)  # or its error
@@ -174,7 +187,8 @@ def decode(section: "Buffer", scan: "_core.JSONScan", pairs: bool = False) -> An
             return decoder.decode(text)  # no value: its error
         except RecursionError:
             pass  # a low recursion limit, or a deep stack already: no recursion then
-    return _loads_iterative(text, pairs, parse_int or _int_parser(fast_int_digits()))
+    return _loads_iterative(text, object_pairs_hook,
+                            parse_int or _int_parser(fast_int_digits()))
 
 
 _DIALECT_ONLY = lib.JP_JSON_DIALECT_ONLY
@@ -213,7 +227,8 @@ _LITERALS = {"true": True, "false": False, "null": None,
              "NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
 
-def _loads_iterative(text: str, pairs: bool, parse_int: Callable[[str], Any]) -> Any:
+def _loads_iterative(text: str, object_pairs_hook: PairsHook,
+                     parse_int: Callable[[str], Any]) -> Any:
     """Decode standard JSON (the core's output) without recursion, for
     nesting deeper than Python's json module can follow."""
     stack: List[List[Any]] = []   # open containers: [container, pending key]
@@ -228,7 +243,7 @@ def _loads_iterative(text: str, pairs: bool, parse_int: Callable[[str], Any]) ->
         if isinstance(top[0], list) and top[1] is _NO_KEY:
             top[0].append(value)
         else:
-            _store(top, value, pairs)
+            _store(top, value)
 
     while True:
         m = _TOKEN.match(text, pos)
@@ -252,9 +267,7 @@ def _loads_iterative(text: str, pairs: bool, parse_int: Callable[[str], Any]) ->
             stack.append([[], _WANT_KEY])
         elif punct in "]}":
             container = stack.pop()[0]
-            if punct == "}" and not pairs:
-                container = dict(container)
-            add(container)
+            add(object_pairs_hook(container) if punct == "}" else container)
         elif punct == "," and stack and stack[-1][1] is not _NO_KEY:
             stack[-1][1] = _WANT_KEY
     return root[0]
@@ -264,6 +277,6 @@ _NO_KEY = object()
 _WANT_KEY = object()
 
 
-def _store(top: List[Any], value: Any, pairs: bool) -> None:
+def _store(top: List[Any], value: Any) -> None:
     top[0].append((top[1], value))
     top[1] = None

@@ -260,7 +260,7 @@ MUTANTS: Tuple[Mutant, ...] = (
     M("dialect-sign-counted", "jobpack/dialect.py",
       'digits = len(text) - text.startswith("-")', "digits = len(text)"),
     M("dialect-pairs-ignored", "jobpack/dialect.py",
-      "decoder = _PAIRS_DECODER if pairs else _DECODER", "decoder = _DECODER"),
+      "object_pairs_hook = list if pairs else dict", "object_pairs_hook = dict"),
     M("dialect-long-int-parser-shift", "jobpack/dialect.py",
       "if scan.max_int_digits > limit:", "if scan.max_int_digits > limit + 1:"),
 )

@@ -19,12 +19,13 @@ import json
 import mmap
 import re
 import sys
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union, cast
+from typing import Any, Dict, List, Optional, Set, Tuple, Union, cast
 
 from . import _core, dialect, errors, home
 from ._native import lib
 from ._json import _DEFAULT_RECURSION_LIMIT
 from .dialect import WHITESPACE, scanner_of
+from ._describe import describe as _describe
 from ._record import record
 from .home.scan import BOMB_FLOOR as _BOMB_FLOOR, scan_for_worker, too_much
 from .pack import JobPack, Source, _read_source
@@ -72,7 +73,7 @@ class _Reject(Exception):
 
     def __init__(self, code: str, message: str, offset: Optional[int] = None,
                  beyond_master: bool = False):
-        super().__init__(code)
+        # (args is set by Exception.__new__: no super().__init__ call to pay)
         self.problem = Problem(code, message, offset, beyond_master)
 
 
@@ -159,62 +160,6 @@ def _byte_string(x: Any) -> Any:
     return x
 
 
-def _describe(x: Any, width: int = 60) -> str:
-    """repr(x), cut to ``width`` characters, for messages: built lazily and
-    without recursion (a value may be nested 100,000 deep) or str() of a
-    long int (int_max_str_digits), so it works on any decoded value."""
-    text, size = [], 0
-    for piece in _repr_pieces(x):
-        text.append(piece)
-        size += len(piece)
-        if size > width:
-            break
-    joined = "".join(text)
-    return joined if len(joined) <= width else joined[:width - 3] + "..."
-
-
-def _repr_pieces(value: Any) -> Iterator[str]:
-    stack = [_repr_parts(value)]
-    while stack:
-        part = next(stack[-1], None)
-        if part is None:
-            stack.pop()
-        elif isinstance(part, str):
-            yield part
-        else:
-            stack.append(_repr_parts(part[0]))
-
-
-def _repr_parts(value: Any) -> Iterator[Any]:
-    """The pieces of one value's repr: strings, and (child,) for a nested
-    value whose pieces come next."""
-    if isinstance(value, (list, tuple)):
-        yield "[" if isinstance(value, list) else "("
-        for i, item in enumerate(value):
-            yield ", " if i else ""
-            yield (item,)
-        yield "]" if isinstance(value, list) else ("," if len(value) == 1 else "") + ")"
-    elif isinstance(value, dict):
-        yield "{"
-        for i, (key, item) in enumerate(value.items()):
-            yield ", " if i else ""
-            yield (key,)
-            yield ": "
-            yield (item,)
-        yield "}"
-    elif type(value) is int:
-        yield int.__repr__(value) if value.bit_length() <= 2000 else _long_int_text(value)
-    else:
-        yield repr(value)
-
-
-def _long_int_text(value: int) -> str:
-    # Without int_max_str_digits (640 at least, so 2000 bits, about 600
-    # digits, always pass plain repr), on PyPy too.
-    from ._bigint import int_to_text  # rarely needed; not at import time
-    return int_to_text(value)
-
-
 # -- the master, step by step -----------------------------------------
 
 # A JSON section as the master reads it: (value, features, feature_offset,
@@ -289,7 +234,7 @@ class _Pack:
                 raise _Reject("jobenvs_not_strings",
                               f"jobenvs value of {key!r} must be a string, found {_describe(value)}",
                               self.offsets[1])
-        return cast("List[Tuple[str, str]]", pairs)  # a string: List[...] costs two calls
+        return pairs  # type: ignore[no-any-return]  # (typing.cast is a call)
 
 
 _NAMES = ("jobdict", "jobenvs")
@@ -338,17 +283,28 @@ def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicate
             return value, 0, 0, type(value) is dict, duplicate
         except (ValueError, RecursionError, StopIteration):  # StopIteration: no value
             pass
-    pairs = i == 1
     scan = _core.scan_json(section)
+    duplicate = None
     try:
-        value = dialect.loads(section, name=_NAMES[i], base_offset=base, pairs=pairs, scan=scan)
+        if note_duplicates:  # as on the fast path, in this one decode
+            try:
+                value = dialect.loads(section, name=_NAMES[i], base_offset=base, scan=scan,
+                                      object_pairs_hook=_dict_refusing_duplicates)
+                duplicate = False
+            except _DuplicateKey:
+                value = dialect.decode(section, scan)
+                duplicate = True
+        else:
+            value = dialect.loads(section, name=_NAMES[i], base_offset=base, pairs=i == 1,
+                                  scan=scan)
     except errors.JSONDecodeError as e:
         if e.status == "JP_ERR_JSON_TOO_DEEP":  # the master might read it: we stop
             raise _Reject("json_too_deep", f"{e.message}; not checked further (the "
                           f"master would decode it, at great cost)", e.offset, True) from None
         code = "invalid_utf8" if e.status == "JP_ERR_JSON_UTF8" else "invalid_json"
         raise _Reject(code, e.message, e.offset) from None
-    return value, scan.features, scan.feature_offset, scan.top_type == lib.JP_JSON_OBJECT, None
+    return (value, scan.features, scan.feature_offset, scan.top_type == lib.JP_JSON_OBJECT,
+            duplicate)
 
 
 def _reject_constant(name: str) -> Any:
@@ -631,8 +587,7 @@ def _open(source: Any, strict: bool = False) -> Tuple[Optional[_Pack], Optional[
         data = read if type(read) is bytes else _snapshot(read)
     header = _core.decode_header(data)
     if header.status != _OK:
-        err = header.error()
-        return None, Problem("invalid_header", err.message, err.offset), header
+        return None, Problem("invalid_header", header.error_message, header.error_offset), header
     return _Pack(data, header, strict), None, header
 
 

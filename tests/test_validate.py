@@ -393,6 +393,23 @@ def test_strict_duplicate_keys():
     strict_only(raw_pack(jobdict, b'{"A": "1", "A": "2"}'), "duplicate_key")
 
 
+def test_strict_duplicate_keys_in_json_only_the_master_reads():
+    # Such a jobdict is decoded once, by the core's scan and jobpack.dialect,
+    # noting repeated keys as it goes (also past Python's recursion depth).
+    jobdict = json.dumps(v2_jobdict()).encode()
+    trailing = jobdict[:-1] + b", }"
+    assert "duplicate_key" not in codes(raw_pack(trailing), strict=True)
+    repeated = trailing.replace(b'{"prefix"', b'{"owner": "x", "prefix"')
+    problem = strict_only(raw_pack(repeated), "duplicate_key")
+    assert "'owner'" in problem.message and problem.offset == 128
+    assert jobinfo(raw_pack(repeated))["owner"] == v2_jobdict()["owner"]  # the last value
+    deep = b'[' * 2000 + b'{"a": 1, "b": 2,}' + b']' * 2000
+    deep_dict = jobdict[:-1] + b', "params": ' + deep + b"}"
+    assert "duplicate_key" not in codes(raw_pack(deep_dict), strict=True)
+    deep_repeat = deep_dict.replace(b'"b": 2', b'"a": 2')
+    assert "'a'" in strict_only(raw_pack(deep_repeat), "duplicate_key").message
+
+
 def test_strict_reserved_header_bytes():
     data = bytearray(make())
     data[100] = 7

@@ -697,7 +697,7 @@ def _strict_checks(pack: _Pack, accepted: bool) -> List[Problem]:
                                  f"prefix should be non-empty and use only [a-zA-Z0-9_] "
                                  f"(Disco's documented rule), found {_describe(prefix)}",
                                  offsets[0]))
-    if is_dict:
+    if is_dict and not accepted:  # (the master refuses both shapes)
         _third_party_shapes(jobdict, pack.header.version, offsets[0], found)
 
     home_offset, home_len = offsets[2], offsets[3] - offsets[2]

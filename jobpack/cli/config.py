@@ -67,13 +67,15 @@ def _table(path: str) -> Optional[Dict[str, Any]]:
     return table
 
 
-# "jobpack" where a key can be: bare (after a blank, '.', '[', '{' or ',', not
-# in a word or a string) or quoted, then '=', '.' or ']'.
-_JOBPACK_KEY = re.compile(r"""(?:(?<![^\s.\[{,])jobpack|"jobpack"|'jobpack')[ \t]*[=.\]]""")
+# Patterns for re's functions, compiled on first use (most runs find no
+# pyproject.toml naming jobpack).  "jobpack" where a key can be: bare (after
+# a blank, '.', '[', '{' or ',', not in a word or a string) or quoted, then
+# '=', '.' or ']'.
+_JOBPACK_KEY = r"""(?:(?<![^\s.\[{,])jobpack|"jobpack"|'jobpack')[ \t]*[=.\]]"""
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\\]*"|'[^']*')"""
-_HEADER = re.compile(rf"(\[\[?)[ \t]*({_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*)[ \t]*"
-                     rf"(\]\]?)[ \t]*(?:#.*)?")
-_TOOL = re.compile(r"""tool|"tool"|'tool'""")
+_HEADER = (rf"(\[\[?)[ \t]*({_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*)[ \t]*"
+           rf"(\]\]?)[ \t]*(?:#.*)?")
+_TOOL = r"""tool|"tool"|'tool'"""
 
 
 def may_hold_table(text: str) -> bool:
@@ -97,17 +99,17 @@ def may_hold_table(text: str) -> bool:
         if not stripped or stripped.startswith("#"):
             continue
         if stripped.startswith("["):
-            header = _HEADER.fullmatch(stripped)
+            header = re.fullmatch(_HEADER, stripped)
             if (header is None or len(header.group(1)) != len(header.group(3))
                     or previous.endswith(("[", ",")) or "#" in previous
-                    or _JOBPACK_KEY.search(stripped)):
+                    or re.search(_JOBPACK_KEY, stripped)):
                 return True  # not plainly a header, or one naming jobpack
-            in_tool = _TOOL.fullmatch(header.group(2)) is not None
+            in_tool = re.fullmatch(_TOOL, header.group(2)) is not None
         elif line.count("{") != line.count("}"):
             return True  # an inline table over lines (TOML 1.1) may hold any key
         else:
             indent = len(line) - len(line.lstrip())
-            for key in _JOBPACK_KEY.finditer(line):
+            for key in re.finditer(_JOBPACK_KEY, line):
                 if key.start() != indent or in_tool:
                     return True  # tool.jobpack, or perhaps (inside a value)
         previous = stripped

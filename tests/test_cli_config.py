@@ -393,3 +393,19 @@ def test_include_matcher_agrees_with_fnmatch(globs):
         base = rel[rel.rfind("/") + 1:]
         expected = any(fnmatch.fnmatchcase(rel if "/" in g else base, g) for g in globs)
         assert matches(rel) == expected, (globs, rel)
+
+
+def test_targets_are_each_pack_once_in_order(tmp_path):
+    """One directory is its walk as it is (no set of its paths is built);
+    several paths give each pack once, where it first comes."""
+    from jobpack.cli.validate import _targets, _walk_files
+    (tmp_path / "sub").mkdir()
+    for rel in ("b.jobpack", "a.jobpack", "sub/c.jobpack", "sub/a.jobpack"):
+        shutil.copy(WORDCOUNT, tmp_path / rel)
+    top, sub = str(tmp_path), str(tmp_path / "sub")
+    walk = _walk_files(top, ["*.jobpack"], [], [])
+    assert [p[len(top) + 1:] for p in walk] == ["a.jobpack", "b.jobpack", "sub/a.jobpack",
+                                                 "sub/c.jobpack"]
+    assert _targets([top], ["*.jobpack"], [], []) == walk
+    again = _targets([walk[2], top, sub, walk[0], "-"], ["*.jobpack"], [], [])
+    assert again == [walk[2], walk[0], walk[1], walk[3], "-"]

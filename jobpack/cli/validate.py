@@ -134,6 +134,8 @@ def _targets(paths: Sequence[str], include: Sequence[str], exclude: Sequence[str
                                         f"job pack magic)"))
         else:
             files = [path]
+        if len(paths) == 1:
+            return files  # one walk gives each file once: no set of 10,000 paths
         for f in files:
             if f not in seen:
                 seen.add(f)

@@ -3,6 +3,7 @@
 Every subcommand, exit code and output format, bad input included.  Each
 subprocess costs about 0.2 s, so cases are grouped: keep this file fast.
 """
+import argparse
 import io
 import json
 import os
@@ -99,6 +100,42 @@ def test_help_shows_an_example_for_every_subcommand(capsys):
         assert f"jobpack {argv[0]} " in out if argv else "jobpack validate" in out
     assert cli.main([]) == 2  # no command: the help, on stderr
     assert "usage: jobpack" in capsys.readouterr().err
+
+
+def _subparsers(parser):
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices
+
+
+def test_one_subcommand_s_parser_is_the_same_as_with_them_all(monkeypatch):
+    """A run builds only its subcommand's parser (_command_in): its help, its
+    usage errors and what it parses are those of the parser of every
+    subcommand; the main help, built when no subcommand is plain, lists all."""
+    from jobpack import cli
+    monkeypatch.setenv("COLUMNS", "100")
+    full = cli._build_parser()
+    assert list(_subparsers(full)) == ["validate", "inspect", "pack", "unpack", "corpus",
+                                       "difftest"] == list(cli._COMMANDS)
+    assert all(f"    {name}  " in full.format_help() for name in cli._COMMANDS)
+    argvs = {"validate": [["--strict", "--select", "zip_", "-q", "a", "b"], ["--no-strict", "x"],
+                          ["--format", "json", "--debug", "--exclude", "o*", "-"]],
+             "inspect": [["--json", "x"]], "unpack": [["x", "-d", "out", "--force"]],
+             "pack": [["--jobdict", "j", "--home", "h", "-o", "o", "--version", "1"]],
+             "corpus": [["dir", "--count", "3", "--kind", "valid"]],
+             "difftest": [["--reader", "r {}", "--timeout", "2"]]}
+    for name in cli._COMMANDS:
+        lean = cli._build_parser(name)
+        assert list(_subparsers(lean)) == [name]
+        assert _subparsers(lean)[name].format_help() == _subparsers(full)[name].format_help()
+        for argv in argvs[name]:
+            for debug in ([], ["--debug"]):
+                args = debug + [name] + argv
+                assert cli._command_in(args) == name
+                assert lean.parse_args(args) == full.parse_args(args)
+    for argv in ([], ["--help", "validate"], ["-h"], ["--version"], ["valid", "x"],
+                 ["--", "validate", "x"], ["--deb", "validate"], ["--debug"]):
+        assert cli._command_in(argv) is None, argv  # every parser: argparse answers
+    assert cli._command_in(["--debug", "--debug", "inspect", "validate"]) == "inspect"
 
 
 def test_python_m_jobpack_help():

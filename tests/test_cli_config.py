@@ -4,6 +4,7 @@ which files a directory walk validates."""
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -161,6 +162,73 @@ def test_a_pyproject_without_the_table_is_skipped(tmp_path, project):
     assert config.find(str(sub)) == str(root / "pyproject.toml")
     assert config.find(str(root.parent)) is None or config.find(str(root.parent)) != str(
         root / "pyproject.toml")
+
+
+# -- which pyproject.toml files are read at all ----------------------------------------
+
+ROOT_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+
+# Each defines tool.jobpack (tomllib reads them all): may_hold_table must say True.
+HOLDS_TABLE = [
+    "[tool.jobpack]\n",
+    "[ tool . jobpack ]\nstrict = true\n",
+    '["tool"."jobpack"]\n',
+    "[tool.'jobpack']\r\nstrict = true\r\n",
+    "[tool.jobpack.sub]\nx = 1\n",
+    "[[tool.jobpack]]\n",
+    "[tool]\njobpack = {strict = true}\n",
+    "[tool]\n  jobpack.strict = true\n",
+    "[tool]\n\"jobpack\" = {}\n",
+    "[other]\nx = 1\n[ 'tool' ]\njobpack = {}\n",
+    "tool.jobpack.strict = true\n",
+    "tool = {jobpack = {strict = true}}\n",
+    "tool = { other = 1, jobpack = {} }\n",
+    '"tool" . "jobpack" = {}\n',
+    # [tool] goes on after an array whose elements look like headers
+    "[tool]\nx = [\n[1],\n[true]\n]\njobpack = {}\n",
+    "[tool]\nx = [\n  [true]\n]\njobpack = {}\n",
+    "[tool]\nx = [ # c\n  [true]]\njobpack = {}\n",
+    # a header hidden from a line reader by a multi-line string
+    '[tool]\na = """\n[other]\n"""\njobpack = {}\n',
+    "[tool]\na = '''\n[other]\n'''\njobpack = {}\n",
+    ROOT_PYPROJECT.read_text() + "\n[tool.jobpack]\nstrict = true\n",
+]
+
+# None defines tool.jobpack: reading them is skipped.
+NO_TABLE = [
+    "",
+    "[project]\nname = 'x'\n",
+    '[project]\ndependencies = ["jobpack>=0.1", "cffi"]\n',
+    '[project.scripts]\njobpack = "jobpack.cli:main"\n',
+    '[tool.setuptools.package-data]\njobpack = ["py.typed"]\n',
+    "[tool.setuptools.packages.find]\ninclude = ['jobpack', 'jobpack.*']\n",
+    "# jobpack: not configured here\n[tool.ruff]\nline-length = 99\n",
+    "jobpack = 1\n[tool]\nx = 1\n",
+    "[[tool.mypy.overrides]]\nmodule = 'jobpack.x'\n",
+    ROOT_PYPROJECT.read_text(),
+]
+
+
+@pytest.mark.parametrize("document", HOLDS_TABLE + NO_TABLE)
+def test_a_pyproject_is_read_unless_it_cannot_hold_the_table(document):
+    """may_hold_table skips reading the TOML only when no [tool.jobpack] can
+    be there (this repository's own pyproject.toml names jobpack three times)."""
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    assert (tomllib.loads(document).get("tool", {}).get("jobpack") is not None) == (
+        document in HOLDS_TABLE)
+    assert config.may_hold_table(document) == (document in HOLDS_TABLE)
+
+
+@pytest.mark.parametrize("document", [
+    "[tool]\nx = 1\n[project]\nx = [\n['a']\n]\njobpack = 1\n",  # ['a'] in an array
+    "[a]\nx = '''jobpack = 1'''\n",
+    "[a]\nx = 1 # [\n[b]\njobpack = 1\n",
+    "[a]\nx = {\n}\njobpack = 1\n",  # TOML 1.1's inline table over lines
+    "[a]]\njobpack = 1\n",
+    "[a]\nx = 'see jobpack = 1'\n",  # a value, but it reads as a key
+])
+def test_may_hold_table_leaves_to_the_toml_reader_what_a_line_reader_cannot_tell(document):
+    assert config.may_hold_table(document)
 
 
 # -- the TOML reader for Pythons without tomllib ---------------------------------------
@@ -325,3 +393,19 @@ def test_include_matcher_agrees_with_fnmatch(globs):
         base = rel[rel.rfind("/") + 1:]
         expected = any(fnmatch.fnmatchcase(rel if "/" in g else base, g) for g in globs)
         assert matches(rel) == expected, (globs, rel)
+
+
+def test_targets_are_each_pack_once_in_order(tmp_path):
+    """One directory is its walk as it is (no set of its paths is built);
+    several paths give each pack once, where it first comes."""
+    from jobpack.cli.validate import _targets, _walk_files
+    (tmp_path / "sub").mkdir()
+    for rel in ("b.jobpack", "a.jobpack", "sub/c.jobpack", "sub/a.jobpack"):
+        shutil.copy(WORDCOUNT, tmp_path / rel)
+    top, sub = str(tmp_path), str(tmp_path / "sub")
+    walk = _walk_files(top, ["*.jobpack"], [], [])
+    assert [p[len(top) + 1:] for p in walk] == ["a.jobpack", "b.jobpack", "sub/a.jobpack",
+                                                 "sub/c.jobpack"]
+    assert _targets([top], ["*.jobpack"], [], []) == walk
+    again = _targets([walk[2], top, sub, walk[0], "-"], ["*.jobpack"], [], [])
+    assert again == [walk[2], walk[0], walk[1], walk[3], "-"]

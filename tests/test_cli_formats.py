@@ -261,6 +261,36 @@ def test_snapshot(fmt, packs_dir):
     assert ODD_NAME not in text and "\x1b" not in text
 
 
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("quiet", [False, True])
+def test_text_verdict_writes_what_show_of_a_verdict_writes(strict, quiet):
+    """TextReporter.verdict writes a pack's lines itself (no Verdict): the
+    same text as Reporter.verdict's way, show(Verdict(...)), for every vector
+    pack, with problems kept or dropped by --select/--ignore."""
+    from jobpack.cli.formats import Verdict, master_accepts, reporter
+    vectors = sorted(str(PACKS / name) for name in os.listdir(PACKS))
+    # (name shown, pack validated): the vectors, and names to escape on packs of theirs
+    cases = [(v, v) for v in vectors] + list(zip(["-", ODD_NAME, "back\\slash.jobpack"] * 3,
+                                                vectors[:9]))
+    lean, full = io.StringIO(), io.StringIO()
+    lean_report = reporter("text", strict, quiet, lean, lambda: None)
+    full_report = reporter("text", strict, quiet, full, lambda: None)
+    shown = set()
+    for path, pack in cases:
+        found = validate(pack, strict=strict)
+        for problems in (found, found[1:]):  # [1:]: as if --ignore dropped the first
+            lean_report.verdict(path, problems, found, None)
+            full_report.count += 1
+            full_report.valid += not problems
+            full_report.show(Verdict(path, problems, master_accepts(found)))
+            shown.add((bool(problems), master_accepts(found)))
+    assert lean.getvalue() == full.getvalue()
+    assert (lean_report.count, lean_report.valid) == (full_report.count, full_report.valid)
+    assert "<stdin>: " in lean.getvalue() or quiet
+    assert "\\x1b" in lean.getvalue() and "\x1b" not in lean.getvalue()  # ODD_NAME, escaped
+    assert {(True, False), (False, True)} <= shown and (strict is False or (True, True) in shown)
+
+
 def test_readme_documents_the_json_fields():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("#### The JSON document", 1)[1].split("\n#", 1)[0]

@@ -591,7 +591,7 @@ def test_escape_fast_path_escapes_exactly_what_the_rule_escapes():
     from jobpack.cli import escape
 
     def rule(pattern, text):
-        return pattern.sub(escape._escape, text)
+        return re.sub(pattern, escape._escape, text)
     chars = [chr(i) for i in range(0x2100)] + ["\ud800", "\udc80", "\udcff", "\udfff",
                                                "\U0001f600", "\ufeff", "\uffff"]
     for c in chars:

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, List, NoReturn, Optional, Sequence
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence
 
 from .. import __version__, errors
 from . import escape, formats
@@ -221,19 +221,7 @@ class _BuildFormatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, indent_increment, max_help_position, 80 if width is None else width)
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    formatter = _BuildFormatter
-    parser = _Parser(prog="jobpack", formatter_class=formatter, epilog=MAIN_EPILOG,
-                     description="Validate, inspect, build and unpack Disco job packs.")
-    parser.add_argument("--version", action="version", version=f"jobpack {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the Python traceback of an error")
-    # --debug after the subcommand too; SUPPRESS keeps the main default.
-    common = _Parser(add_help=False, formatter_class=formatter)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show the Python traceback of an error")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
+def _add_validate(sub: Any, common: argparse.ArgumentParser, formatter: Any) -> None:
     p = sub.add_parser("validate", parents=[common], formatter_class=formatter,
                        epilog=VALIDATE_EPILOG, help="check packs the way the Disco master does",
                        description="Check job packs the way the Disco master does.")
@@ -265,6 +253,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true",
                    help="text format: print only the packs that fail, and the summary")
 
+
+def _add_inspect(sub: Any, common: argparse.ArgumentParser, formatter: Any) -> None:
     p = sub.add_parser("inspect", parents=[common], formatter_class=formatter,
                        epilog=INSPECT_EPILOG, help="show what is inside packs",
                        description="Show what is inside job packs.")
@@ -275,6 +265,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_const", const="json", dest="format",
                    help="the same as --format json")
 
+
+def _add_pack(sub: Any, common: argparse.ArgumentParser, formatter: Any) -> None:
     p = sub.add_parser("pack", parents=[common], formatter_class=formatter,
                        epilog=PACK_EPILOG, help="build a pack",
                        description="Build a job pack from a jobdict, jobenvs, job home and data.")
@@ -301,6 +293,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="build even if the worker is not a file in the job home "
                         "(for test packs)")
 
+
+def _add_unpack(sub: Any, common: argparse.ArgumentParser, formatter: Any) -> None:
     p = sub.add_parser("unpack", parents=[common], formatter_class=formatter,
                        epilog=UNPACK_EPILOG, help="write a pack's sections into a directory",
                        description="Write a job pack's sections into a directory.")
@@ -311,6 +305,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-home-size", type=int, default=1 << 30, metavar="BYTES",
                    help="refuse a job home that expands to more (default: 1 GiB)")
 
+
+def _add_corpus(sub: Any, common: argparse.ArgumentParser, formatter: Any) -> None:
     p = sub.add_parser("corpus", parents=[common], formatter_class=formatter,
                        epilog=CORPUS_EPILOG, help="write a labelled corpus of packs",
                        description="Write generated packs and a MANIFEST.jsonl of the "
@@ -321,6 +317,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", type=_kinds, default=["valid", "malformed", "strict"],
                    help="comma-separated kinds: valid, malformed, strict (default: all)")
 
+
+def _add_difftest(sub: Any, common: argparse.ArgumentParser, formatter: Any) -> None:
     p = sub.add_parser("difftest", parents=[common], formatter_class=formatter,
                        epilog=DIFFTEST_EPILOG, help="compare another reader with the master",
                        description="Run another job pack reader over generated packs and "
@@ -334,6 +332,48 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=10.0,
                    help="seconds per reader run before it counts as hung (default 10)")
     p.add_argument("--save", metavar="DIR", help="also write each shrunk pack into DIR")
+
+
+_COMMANDS: Dict[str, Callable[[Any, argparse.ArgumentParser, Any], None]] = {
+    "validate": _add_validate,
+    "inspect": _add_inspect,
+    "pack": _add_pack,
+    "unpack": _add_unpack,
+    "corpus": _add_corpus,
+    "difftest": _add_difftest,
+}
+
+
+def _command_in(argv: Sequence[str]) -> Optional[str]:
+    """The subcommand ``argv`` runs, when nothing but --debug comes before
+    its name; None when that is not plain (help, --version, a typo, an
+    abbreviation): then every subcommand's parser is built, as argparse
+    needs them all to answer."""
+    for arg in argv:
+        if arg != "--debug":
+            return arg if arg in _COMMANDS else None
+    return None
+
+
+def _build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or of ``only`` (what _command_in
+    found): one subcommand's is a fifth of the cost of them all, and of a
+    run on a pack or two."""
+    formatter = _BuildFormatter
+    parser = _Parser(prog="jobpack", formatter_class=formatter, epilog=MAIN_EPILOG,
+                     description="Validate, inspect, build and unpack Disco job packs.")
+    parser.add_argument("--version", action="version", version=f"jobpack {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an error")
+    # --debug after the subcommand too; SUPPRESS keeps the main default.
+    common = _Parser(add_help=False, formatter_class=formatter)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the Python traceback of an error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    for name, add in _COMMANDS.items():
+        if only is None or name == only:
+            add(sub, common, formatter)
     common.formatter_class = argparse.HelpFormatter
     for built in (parser, *sub.choices.values()):
         built.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -395,7 +435,7 @@ def _command(name: str) -> Any:
 
 
 def _run(argv: Optional[Sequence[str]]) -> int:
-    parser = _build_parser()
+    parser = _build_parser(_command_in(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if not getattr(args, "debug", False):
         args.debug = False

@@ -7,6 +7,7 @@ one ``--config`` names.  TOML is read with ``tomllib`` (Python 3.11+), else
 """
 import importlib
 import os
+import re
 from typing import Any, Dict, Optional, Tuple
 
 from . import formats
@@ -52,7 +53,7 @@ def _table(path: str) -> Optional[Dict[str, Any]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise CLIError(f"{_display(path)} is not UTF-8 (byte {e.start})") from e
-    if "jobpack" not in text:  # most pyproject.toml files: skip parsing
+    if not may_hold_table(text):  # most pyproject.toml files: skip parsing
         return None
     try:
         document = _parse(text)
@@ -64,6 +65,55 @@ def _table(path: str) -> Optional[Dict[str, Any]]:
     if table is not None and not isinstance(table, dict):
         raise CLIError(f"{_display(path)}: tool.jobpack must be a table")
     return table
+
+
+# Patterns for re's functions, compiled on first use (most runs find no
+# pyproject.toml naming jobpack).  "jobpack" where a key can be: bare (after
+# a blank, '.', '[', '{' or ',', not in a word or a string) or quoted, then
+# '=', '.' or ']'.
+_JOBPACK_KEY = r"""(?:(?<![^\s.\[{,])jobpack|"jobpack"|'jobpack')[ \t]*[=.\]]"""
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\\]*"|'[^']*')"""
+_HEADER = (rf"(\[\[?)[ \t]*({_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*)[ \t]*"
+           rf"(\]\]?)[ \t]*(?:#.*)?")
+_TOOL = r"""tool|"tool"|'tool'"""
+
+
+def may_hold_table(text: str) -> bool:
+    """False when ``text`` cannot define tool.jobpack, so that reading the
+    TOML (tomllib's import and parse: a third of the CLI's own start-up) is
+    skipped for a pyproject.toml that only names jobpack as a dependency,
+    a script or a package.  Checked line by line: every "jobpack" key must
+    begin a line of a table other than [tool] (or of the root), and
+    anything that could hide where a table begins (a multi-line string, a
+    line starting with '[' that may be inside an array, an inline table
+    over lines, a header this does not read) answers True: then the TOML
+    reader decides."""
+    if "jobpack" not in text:
+        return False
+    if '"""' in text or "'''" in text:
+        return True
+    in_tool = False
+    previous = ""  # the last line that is neither blank nor a comment
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("["):
+            header = re.fullmatch(_HEADER, stripped)
+            if (header is None or len(header.group(1)) != len(header.group(3))
+                    or previous.endswith(("[", ",")) or "#" in previous
+                    or re.search(_JOBPACK_KEY, stripped)):
+                return True  # not plainly a header, or one naming jobpack
+            in_tool = re.fullmatch(_TOOL, header.group(2)) is not None
+        elif line.count("{") != line.count("}"):
+            return True  # an inline table over lines (TOML 1.1) may hold any key
+        else:
+            indent = len(line) - len(line.lstrip())
+            for key in re.finditer(_JOBPACK_KEY, line):
+                if key.start() != indent or in_tool:
+                    return True  # tool.jobpack, or perhaps (inside a value)
+        previous = stripped
+    return False
 
 
 def _parse(text: str) -> Optional[Dict[str, Any]]:

@@ -28,9 +28,12 @@ from typing import Any, Dict, Optional, TextIO
 
 __all__ = ["inert", "name", "json_name", "to_json", "install", "unfiltered"]
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_UNSAFE_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_UNSAFE_OR_BACKSLASH = re.compile("[\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Patterns, not compiled regexes: re.sub compiles each on first use (and
+# caches it), and most runs never use one (see inert): compiling these
+# character classes at import cost more than importing argparse.
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+_UNSAFE_BUT_NEWLINE = "[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]"
+_UNSAFE_OR_BACKSLASH = "[\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff]"
 
 
 def _escape(match: "re.Match[str]") -> str:
@@ -54,7 +57,7 @@ def inert(text: str, keep_newlines: bool = False) -> str:
     if text.isascii() and (text.isprintable() or (
             keep_newlines and text.replace("\n", "").isprintable())):
         return text
-    return (_UNSAFE_BUT_NEWLINE if keep_newlines else _UNSAFE).sub(_escape, text)
+    return re.sub(_UNSAFE_BUT_NEWLINE if keep_newlines else _UNSAFE, _escape, text)
 
 
 def name(text: str) -> str:
@@ -62,7 +65,7 @@ def name(text: str) -> str:
     exact bytes (backslashes doubled)."""
     if text.isascii() and text.isprintable() and "\\" not in text:
         return text
-    return _UNSAFE_OR_BACKSLASH.sub(_escape, text)
+    return re.sub(_UNSAFE_OR_BACKSLASH, _escape, text)
 
 
 def json_name(key: str, text: str, raw: Optional[bytes] = None) -> Dict[str, Any]:

@@ -1,7 +1,6 @@
 """``jobpack validate``: check packs the way the Disco master does."""
 import argparse
 import fnmatch
-import operator
 import os
 import re
 import stat
@@ -14,9 +13,8 @@ from ..validate import Problem, validate
 from . import config, rules
 from .common import ERROR, FAIL, OK, STDIN, CLIError, _os_reason
 from .escape import name, unfiltered
-from .formats import Verdict, reporter
+from .formats import reporter
 
-_BEYOND_MASTER = operator.attrgetter("beyond_master")  # (map: no generator frame a pack)
 PROGRESS_MIN_PACKS = 50
 PROGRESS_INTERVAL = 0.1
 
@@ -136,6 +134,8 @@ def _targets(paths: Sequence[str], include: Sequence[str], exclude: Sequence[str
                                         f"job pack magic)"))
         else:
             files = [path]
+        if len(paths) == 1:
+            return files  # one walk gives each file once: no set of 10,000 paths
         for f in files:
             if f not in seen:
                 seen.add(f)
@@ -203,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     select, ignore = settings["select"], settings["ignore"]
     select_all = select is None and not ignore
+    verdict, wants_size, show_progress = report.verdict, report.wants_size, progress.enabled
     for i, path in enumerate(targets):
         try:
             data = _files.read_stream(sys.stdin.buffer.read) if path == STDIN else None
@@ -224,9 +225,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         problems = found if select_all else _select(found, select, ignore)
         failed += bool(problems)
-        report.verdict(Verdict(path, problems, not found or all(map(_BEYOND_MASTER, found)),
-                               _size(path, data) if report.wants_size else None))
-        if progress.enabled:
+        verdict(path, problems, found, _size(path, data) if wants_size else None)
+        if show_progress:
             progress.update(i + 1, failed)
     progress.clear()
     report.finish(io_errors)

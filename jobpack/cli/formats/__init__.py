@@ -5,6 +5,7 @@ A format is a module in this package named as ``--format`` spells it, whose
 to FORMATS.  A format's module is imported only when it is chosen.
 """
 import importlib
+import operator
 from typing import TYPE_CHECKING, Callable, List, Optional, TextIO, Tuple, Type
 
 from ..._record import record
@@ -14,6 +15,14 @@ if TYPE_CHECKING:  # `jobpack --version` imports this package: not the library
     from ...validate import Problem
 
 FORMATS = ("text", "json", "github", "sarif", "junit")
+
+_BEYOND_MASTER = operator.attrgetter("beyond_master")  # (map: no generator frame a pack)
+
+
+def master_accepts(found: "List[Problem]") -> bool:
+    """Whether the master accepts a pack with these problems (all of them,
+    before --select/--ignore): none is the master's own."""
+    return not found or all(map(_BEYOND_MASTER, found))
 
 
 @record(frozen=True)
@@ -59,10 +68,13 @@ class Reporter:
         self.before_write()
         self.out.write(text)
 
-    def verdict(self, verdict: Verdict) -> None:
+    def verdict(self, path: str, problems: "List[Problem]", found: "List[Problem]",
+                size: Optional[int] = None) -> None:
+        """One pack's result: ``problems`` are those --select/--ignore keep of
+        ``found``, all that validate found; ``size`` only if wants_size."""
         self.count += 1
-        self.valid += not verdict.problems  # (verdict.valid, without a property call)
-        self.show(verdict)
+        self.valid += not problems
+        self.show(Verdict(path, problems, master_accepts(found), size))
 
     def show(self, verdict: Verdict) -> None:
         """Write one pack's verdict; no problems means the pack passes."""

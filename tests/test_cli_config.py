@@ -156,6 +156,18 @@ def test_bad_config_is_one_clear_line(tmp_path, body, message):
     assert message in proc.err and "pyproject.toml" in proc.err
 
 
+@pytest.mark.parametrize("body", [
+    "[[tool]]\nname = 'jobpack'\n",          # tool as an array of tables
+    "tool = 'jobpack'\n",
+    "tool = ['jobpack']\n",
+])
+def test_a_tool_key_that_is_not_a_table_holds_no_config(tmp_path, body):
+    (tmp_path / "pyproject.toml").write_text(body)
+    assert config._table(str(tmp_path / "pyproject.toml")) is None
+    proc = run("validate", WORDCOUNT, cwd=tmp_path)
+    assert proc.returncode == 0, proc.err
+
+
 def test_a_pyproject_without_the_table_is_skipped(tmp_path, project):
     root, sub = project
     (sub / "pyproject.toml").write_text("[project]\nname = 'inner'\n")

@@ -61,7 +61,8 @@ def _table(path: str) -> Optional[Dict[str, Any]]:
         raise CLIError(f"{_display(path)}: invalid TOML: {e}") from e
     if document is None:
         return None
-    table = document.get("tool", {}).get("jobpack") if isinstance(document, dict) else None
+    tool = document.get("tool") if isinstance(document, dict) else None
+    table = tool.get("jobpack") if isinstance(tool, dict) else None  # ([[tool]] is a list)
     if table is not None and not isinstance(table, dict):
         raise CLIError(f"{_display(path)}: tool.jobpack must be a table")
     return table

@@ -11,6 +11,7 @@ import struct
 import threading
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
 
+from jobpack._core import status_message, status_name
 from jobpack._native import ffi, lib
 from jobpack._record import record
 
@@ -114,7 +115,7 @@ class ZipScan:
 
 def _status_error(status: int, info: CData, length: int) -> ZipError:
     """A ZipError that says what the C core found and where."""
-    message = ffi.string(lib.jp_status_message(status)).decode()
+    message = status_message(status)
     offset = int(info.error_offset)
     if status == lib.JP_ERR_ZIP_NO_EOCD:
         detail = (f"no end-of-central-directory signature PK\\x05\\x06 in the last "
@@ -127,7 +128,7 @@ def _status_error(status: int, info: CData, length: int) -> ZipError:
                   f"{int(info.cd_offset)} bytes before the central directory, or its "
                   f"name differs from the directory's")
     else:
-        detail = f"status {ffi.string(lib.jp_status_name(status)).decode()}"
+        detail = f"status {status_name(status)}"
     return ZipError(f"{message}: {detail}", offset)
 
 

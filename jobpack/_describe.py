@@ -44,11 +44,15 @@ def _small_repr(value: Any) -> Optional[str]:
         item = stack.pop()
         nodes += 1
         kind = type(item)
-        if nodes > _SMALL_NODES:
-            return None
         if kind is list or kind is tuple:
+            # Counted before they are copied: a list of ten million items
+            # must cost no more than a small one.
+            if nodes + len(stack) + len(item) > _SMALL_NODES:
+                return None
             stack.extend(item)
         elif kind is dict:
+            if nodes + len(stack) + 2 * len(item) > _SMALL_NODES:
+                return None
             stack.extend(item.keys())
             stack.extend(item.values())
         elif kind is str:

@@ -619,13 +619,14 @@ def validate(source: "Union[Source, JobPack]", *, strict: bool = False) -> List[
         except _Reject as r:
             problems = [r.problem]
     if strict:
+        accepted = not problems
         if header.reserved_nonzero is not None:
             problems.append(Problem(
                 "reserved_bytes_nonzero",
                 "header bytes 20-127 are reserved and should be zero (the master ignores them; "
                 "some clients leave them uninitialised)", header.reserved_nonzero, True))
         if pack is not None:
-            problems.extend(_strict_checks(pack, not problems))
+            problems.extend(_strict_checks(pack, accepted))
     return problems  # type: ignore[return-value]
 
 

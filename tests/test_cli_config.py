@@ -204,6 +204,10 @@ HOLDS_TABLE = [
     '[tool]\na = """\n[other]\n"""\njobpack = {}\n',
     "[tool]\na = '''\n[other]\n'''\njobpack = {}\n",
     ROOT_PYPROJECT.read_text() + "\n[tool.jobpack]\nstrict = true\n",
+    # "jobpack" spelled with an escape, and nowhere else
+    '[tool]\n"job\\u0070ack" = {strict = true}\n',
+    'tool."job\\U00000070ack" = {}\n',
+    '[project]\ndependencies = ["jobpack"]\n[tool]\n"job\\u0070ack" = {}\n',
 ]
 
 # None defines tool.jobpack: reading them is skipped.

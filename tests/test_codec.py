@@ -279,6 +279,25 @@ HEADER_FIELD_AT = {lib.JP_ERR_HEADER_MAGIC: 0, lib.JP_ERR_HEADER_DICT_OFFSET: 4,
                    lib.JP_ERR_HEADER_DATA_OFFSET: 16}
 
 
+@pytest.mark.parametrize("data, found", [
+    (good_header(word=0xD4C00002) + b"{}{}", "found magic 0xd4c0"),
+    (good_header(d=129) + b"{}{}", "found jobdict offset 129"),
+    (good_header(e=100) + b"{}{}", "found jobenvs offset 100 after jobdict offset 128"),
+    (good_header(h=129) + b"{}{}", "found jobhome offset 129 after jobenvs offset 130"),
+    (good_header(a=131) + b"{}{}", "found jobdata offset 131 after jobhome offset 132"),
+    (good_header(a=133) + b"{}{}", "jobdata offset is 133 but the pack has 132 bytes"),
+    (good_header()[:19], "the pack has only 19 bytes"),
+])
+def test_a_header_error_says_what_it_found_in_every_field(data, found):
+    from jobpack.validate import validate
+    h = _core.decode_header(data)
+    assert h.error_message == f"{_core.status_message(h.status)}; {found}"
+    assert h.error().message == h.error_message
+    [problem] = validate(data)
+    assert (problem.code, problem.message, problem.offset) == (
+        "invalid_header", h.error_message, h.error_offset)
+
+
 @pytest.mark.parametrize("data, cls, status, found", [
     (good_header(word=0xD4C00002) + b"{}{}", BadMagicError, lib.JP_ERR_HEADER_MAGIC, "0xd4c0"),
     (good_header(word=0xC0D50002) + b"{}{}", BadMagicError, lib.JP_ERR_HEADER_MAGIC, "0xc0d5"),

@@ -54,3 +54,16 @@ def test_deep_and_huge_values_are_described_without_recursion_or_digit_limits():
     huge = 10 ** 20_000  # str() refuses it under the default int_max_str_digits
     assert describe(huge) == ("1" + "0" * 56 + "...")
     assert describe("ab'c" * 100, 12) == repr("ab'c" * 100)[:9] + "..."
+
+
+def test_a_huge_container_is_not_copied_to_be_described():
+    import tracemalloc
+    for huge in ([0] * 1_000_000, dict.fromkeys(range(300_000), 0)):
+        tracemalloc.start()
+        try:
+            text = describe(huge)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert text == walk(huge)
+        assert peak < 100_000, peak  # the walk stops at the width; nothing is copied

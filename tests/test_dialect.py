@@ -924,3 +924,29 @@ def test_float_overflow_boundary(text):
     if overflows:
         assert scan.status == lib.JP_ERR_JSON_NUMBER and scan.error_offset == 0
     check_against_reference(text)
+
+
+@pytest.mark.parametrize("section", [
+    b'{"a": {"b": 1}, "a": 2}',                          # what Python's json reads
+    b'{"a": {"b": 1,}, "a": 2,}',                        # the master's dialect, converted
+    b'{"a": ' + b"7" * 25_000 + b', "b": {"c": 1}}',     # an integer past the fast limit
+    b"[" * 600 + b'{"a": {"b": 1}, "a": 2}' + b"]" * 600,  # deeper than Python's json goes
+])
+def test_object_pairs_hook_builds_every_object_on_every_path(section):
+    calls = []
+
+    def hook(pairs):
+        calls.append(len(pairs))
+        return list(pairs)
+
+    assert dialect.loads(section, object_pairs_hook=hook) == dialect.loads(section, pairs=True)
+    assert len(calls) == section.count(b"{")
+
+    class Refused(Exception):
+        pass
+
+    def refuse(pairs):
+        raise Refused
+
+    with pytest.raises(Refused):
+        dialect.loads(section, object_pairs_hook=refuse)

@@ -635,3 +635,28 @@ def test_lone_surrogate_worker_is_simply_not_in_the_home(tmp_path):
     proc = run("pack", "--jobdict", "-", "--home", tmp_path / "h", "-o", tmp_path / "p",
                "--no-worker-check", stdin=b'{"worker": "\\ud800", "prefix": "J"}')
     assert proc.returncode == 0 and "warning" in proc.err
+
+
+def test_escaping_shortcuts_give_the_full_rules_text():
+    """inert() and name() return printable text as it is (ASCII or not);
+    whatever they let through must be what the full rule (the regex) gives."""
+    from hypothesis import given, settings, strategies as st
+
+    from conftest import examples
+    from jobpack.cli import escape
+
+    def full(pattern, text):
+        return re.sub(pattern, escape._escape, text)
+
+    risky = st.sampled_from(["\x1b", "\x9b", "\x7f", "\udc80", "\ud800", "\\", "\n", "\u00a0",
+                             "\u200b", "\u202e", "é", "字", "\U0001f600", "\x00"])
+    texts = st.lists(st.text(max_size=5) | risky, max_size=8).map("".join)
+
+    @settings(max_examples=examples(300), deadline=None)
+    @given(texts)
+    def check(text):
+        assert escape.inert(text) == full(escape._UNSAFE, text)
+        assert escape.inert(text, keep_newlines=True) == full(escape._UNSAFE_BUT_NEWLINE, text)
+        assert escape.name(text) == full(escape._UNSAFE_OR_BACKSLASH, text)
+
+    check()

@@ -89,6 +89,8 @@ def may_hold_table(text: str) -> bool:
     line starting with '[' that may be inside an array, an inline table
     over lines, a header this does not read) answers True: then the TOML
     reader decides."""
+    if "\\u" in text or "\\U" in text or "\\x" in text:
+        return True  # a quoted key may spell jobpack with escapes: "job\\u0070ack"
     if "jobpack" not in text:
         return False
     if '"""' in text or "'''" in text:

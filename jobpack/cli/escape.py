@@ -47,15 +47,14 @@ def _escape(match: "re.Match[str]") -> str:
     return f"\\u{c:04x}"
 
 
-# In ASCII text the only characters to escape are C0 and DEL, which are
-# exactly the ASCII characters str.isprintable() refuses: two C passes answer
-# for the common case, where the regex's character class costs about 200
-# instructions a character.
+# Every character to escape (C0, DEL, C1, a lone surrogate) is one that
+# str.isprintable() refuses (categories Cc and Cs), so printable text needs
+# nothing: one C pass answers for the common case, ASCII or not, where the
+# regex's character class costs about 200 instructions a character.
 
 def inert(text: str, keep_newlines: bool = False) -> str:
     """``text`` with every control character and lone surrogate escaped."""
-    if text.isascii() and (text.isprintable() or (
-            keep_newlines and text.replace("\n", "").isprintable())):
+    if text.isprintable() or (keep_newlines and text.replace("\n", "").isprintable()):
         return text
     return re.sub(_UNSAFE_BUT_NEWLINE if keep_newlines else _UNSAFE, _escape, text)
 
@@ -63,7 +62,7 @@ def inert(text: str, keep_newlines: bool = False) -> str:
 def name(text: str) -> str:
     """A file or entry name on one line, readable, and mapping back to its
     exact bytes (backslashes doubled)."""
-    if text.isascii() and text.isprintable() and "\\" not in text:
+    if text.isprintable() and "\\" not in text:
         return text
     return re.sub(_UNSAFE_OR_BACKSLASH, _escape, text)
 

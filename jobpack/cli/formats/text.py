@@ -19,23 +19,25 @@ class TextReporter(Reporter):
         # calls to show and _write, cost as much as the text itself).
         self.count += 1
         if problems:
-            self.before_write()
-            self.out.write(self._invalid(path, problems, master_accepts(found)))
-            return
-        self.valid += 1
-        if not self.quiet:
-            self.before_write()
-            self.out.write(f"{name(_display(path))}: ok\n")
+            text = self._lines(path, problems, master_accepts(found))
+        else:
+            self.valid += 1
+            if self.quiet:
+                return
+            text = self._lines(path, problems, True)
+        self.before_write()
+        self.out.write(text)
 
-    def show(self, verdict: Verdict) -> None:
-        if verdict.problems:
-            self._write(self._invalid(verdict.path, verdict.problems, verdict.master_accepts))
-        elif not self.quiet:
-            self._write(f"{name(_display(verdict.path))}: ok\n")
+    def show(self, verdict: Verdict) -> None:  # (Reporter's; verdict() skips it)
+        if verdict.problems or not self.quiet:
+            self._write(self._lines(verdict.path, verdict.problems, verdict.master_accepts))
 
     @staticmethod
-    def _invalid(path: str, problems: "List[Problem]", master_accepts: bool) -> str:
-        note = " (strict; the master accepts it)" if master_accepts else ""
+    def _lines(path: str, problems: "List[Problem]", accepts: bool) -> str:
+        """A pack's lines: "ok", or INVALID and its problems."""
+        if not problems:
+            return f"{name(_display(path))}: ok\n"
+        note = " (strict; the master accepts it)" if accepts else ""
         head = f"{name(_display(path))}: INVALID{note}\n"
         if len(problems) == 1:  # the master's verdict: one line, without a list
             return f"{head}  {inert(str(problems[0]))}\n"

@@ -1,6 +1,7 @@
 """``jobpack validate``: check packs the way the Disco master does."""
 import argparse
 import fnmatch
+import operator
 import os
 import re
 import stat
@@ -16,6 +17,7 @@ from .escape import name, unfiltered
 from .formats import reporter
 
 PROGRESS_MIN_PACKS = 50
+_SORT_KEY = operator.itemgetter(0)
 PROGRESS_INTERVAL = 0.1
 
 
@@ -113,7 +115,7 @@ def _walk_files(top: str, include: Sequence[str], exclude: Sequence[str],
                 problems.append((path, _os_reason(e)))
         # Depth first, in listing order, as os.walk; a symlinked directory is not entered.
         pending.extend(d for d in reversed(subdirs) if not os.path.islink(d[0]))
-    found.sort()
+    found.sort(key=_SORT_KEY)  # the keys alone: a tuple compare first tests its items' equality
     return [path for _parts, path in found]
 
 

@@ -38,10 +38,10 @@ class TextReporter(Reporter):
         if not problems:
             return f"{name(_display(path))}: ok\n"
         note = " (strict; the master accepts it)" if accepts else ""
-        head = f"{name(_display(path))}: INVALID{note}\n"
-        if len(problems) == 1:  # the master's verdict: one line, without a list
-            return f"{head}  {inert(str(problems[0]))}\n"
-        return head + "".join([f"  {inert(str(p))}\n" for p in problems])
+        if len(problems) == 1:  # the master's verdict: one line, without a list (one f-string)
+            return f"{name(_display(path))}: INVALID{note}\n  {inert(str(problems[0]))}\n"
+        return f"{name(_display(path))}: INVALID{note}\n" + "".join(
+            [f"  {inert(str(p))}\n" for p in problems])
 
     def finish(self, io_errors: List[Tuple[str, str]]) -> None:
         # One pack, all shown: its line says it all.

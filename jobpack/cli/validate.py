@@ -17,7 +17,6 @@ from .escape import name, unfiltered
 from .formats import reporter
 
 PROGRESS_MIN_PACKS = 50
-_SORT_KEY = operator.itemgetter(0)
 PROGRESS_INTERVAL = 0.1
 
 
@@ -67,6 +66,12 @@ def _starts_with_magic(path: str) -> bool:
         os.close(fd)
 
 
+# The walk's (sort key, path) pairs are sorted by the key alone: the keys are
+# unique (one relative path each), and a tuple compare first tests its items'
+# equality.
+_SORT_KEY = operator.itemgetter(0)
+
+
 def _walk_files(top: str, include: Sequence[str], exclude: Sequence[str],
                 problems: List[Tuple[str, str]]) -> List[str]:
     """The packs under ``top``: regular files (symlinks to files too) whose name
@@ -79,9 +84,7 @@ def _walk_files(top: str, include: Sequence[str], exclude: Sequence[str],
     # holds, sorts as its list of components would, and is no container for
     # the garbage collector to walk while the packs are validated.
     found: List[Tuple[str, str]] = []
-    included, excluded = _matcher(include), _matcher(exclude)
-    if included is None:
-        included = _nothing
+    included, excluded = _matcher(include) or _nothing, _matcher(exclude)
     pending = [(top, "")]  # (directory, its '/'-separated path under top plus '/')
     while pending:
         dirpath, prefix = pending.pop()
@@ -115,7 +118,7 @@ def _walk_files(top: str, include: Sequence[str], exclude: Sequence[str],
                 problems.append((path, _os_reason(e)))
         # Depth first, in listing order, as os.walk; a symlinked directory is not entered.
         pending.extend(d for d in reversed(subdirs) if not os.path.islink(d[0]))
-    found.sort(key=_SORT_KEY)  # the keys alone: a tuple compare first tests its items' equality
+    found.sort(key=_SORT_KEY)
     return [path for _parts, path in found]
 
 

@@ -35,13 +35,13 @@ class TextReporter(Reporter):
     @staticmethod
     def _lines(path: str, problems: "List[Problem]", accepts: bool) -> str:
         """A pack's lines: "ok", or INVALID and its problems."""
+        shown = name(_display(path))
         if not problems:
-            return f"{name(_display(path))}: ok\n"
+            return f"{shown}: ok\n"
         note = " (strict; the master accepts it)" if accepts else ""
         if len(problems) == 1:  # the master's verdict: one line, without a list (one f-string)
-            return f"{name(_display(path))}: INVALID{note}\n  {inert(str(problems[0]))}\n"
-        return f"{name(_display(path))}: INVALID{note}\n" + "".join(
-            [f"  {inert(str(p))}\n" for p in problems])
+            return f"{shown}: INVALID{note}\n  {inert(str(problems[0]))}\n"
+        return f"{shown}: INVALID{note}\n" + "".join([f"  {inert(str(p))}\n" for p in problems])
 
     def finish(self, io_errors: List[Tuple[str, str]]) -> None:
         # One pack, all shown: its line says it all.

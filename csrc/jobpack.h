@@ -7,7 +7,8 @@
  *
  * Rules every function follows: C never allocates, prints, aborts or keeps
  * global state.  Python owns memory; C reads and writes only the buffers it
- * is handed, with their lengths, and returns a jp_status.
+ * is handed, with their lengths, and returns a jp_status.  The one system
+ * call, jp_preallocate, acts on a file descriptor Python opened.
  */
 #ifndef JOBPACK_H
 #define JOBPACK_H
@@ -256,6 +257,16 @@ jp_status jp_zip_scan_named(const uint8_t *buf, size_t buf_len,
 int64_t jp_zip_find(const uint8_t *buf, size_t len,
                     const jp_zip_entry *entries, size_t count,
                     const uint8_t *name, size_t name_len);
+
+/* ------------------------------------------------------------------ */
+/* Writing a pack (prealloc.c)                                          */
+
+/* Reserve the first length bytes of the file fd (fallocate(2), mode 0: the
+ * size becomes length, the blocks are allocated, nothing is written).
+ * Returns 0, or the errno it failed with (ENOSPC, EDQUOT, EFBIG: the pack
+ * cannot be written; EOPNOTSUPP and others: the file system cannot reserve,
+ * write as usual), or -1 where the platform has no fallocate. */
+int jp_preallocate(int fd, uint64_t length);
 
 /* ------------------------------------------------------------------ */
 /* Structure-aware mutation, for fuzzers (mutate*.c)                   */

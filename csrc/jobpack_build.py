@@ -11,7 +11,7 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCES = ["status.c", "header.c", "mochijson.c", "floatcheck.c", "zipscan.c", "mutate.c", "mutate_json.c",
-           "mutate_zip.c"]
+           "mutate_zip.c", "prealloc.c"]
 
 
 def read_cdef(header_path):

@@ -23,6 +23,7 @@ import threading
 from typing import Any, Callable, List, Optional, Tuple, Union
 
 from . import errors
+from ._native import lib
 
 __all__ = ["MAX_STREAM_BYTES", "TEMP_SUFFIX", "open_regular", "read_regular", "read_input",
            "read_stream",
@@ -140,12 +141,15 @@ def read_regular(fd: int, size: int, use_mmap: bool) -> Union[bytes, memoryview]
 
 # -- writing a named file ------------------------------------------------------
 
-def write_file(path: PathArg, write: Callable[[int], None]) -> None:
-    """Call ``write(fd)`` to fill ``path``, per kind of what is there:
+def write_file(path: PathArg, write: Callable[[int], None], size: int = 0) -> None:
+    """Call ``write(fd)`` to fill ``path`` with ``size`` bytes (0: unknown),
+    per kind of what is there:
 
     - nothing, or a regular file: a new file written beside it, fsynced, then
       renamed over it (atomic); an existing file's permission bits are kept
-      (never setuid, setgid or sticky), a new one gets 0666 & ~umask;
+      (never setuid, setgid or sticky), a new one gets 0666 & ~umask.  Its
+      ``size`` bytes are reserved first, so a full disk fails before
+      anything is written;
     - a FIFO or character device (``/dev/stdout`` and other links to one
       included): written in place, as shell redirection does;
     - a symbolic link to anything else, a directory, a block device or a
@@ -158,7 +162,7 @@ def write_file(path: PathArg, write: Callable[[int], None]) -> None:
         st = None
     if st is None or stat.S_ISREG(st.st_mode):
         mode = 0o666 & ~_umask() if st is None else stat.S_IMODE(st.st_mode) & 0o777
-        _replace(name, mode, write)
+        _replace(name, mode, write, size)
         return
     mode = st.st_mode
     if stat.S_ISLNK(mode):
@@ -192,13 +196,23 @@ def _write_in_place(name: str, write: Callable[[int], None]) -> None:
         os.close(fd)
 
 
-def _replace(name: str, mode: int, write: Callable[[int], None]) -> None:
+# What jp_preallocate may answer when the pack cannot fit; any other failure
+# (the file system cannot reserve space) leaves the write to find out.
+_NO_ROOM = frozenset((errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)))
+
+
+def _replace(name: str, mode: int, write: Callable[[int], None], size: int) -> None:
     directory, base = os.path.split(os.path.abspath(name))
     import tempfile  # here: it costs a sixth of a Python start-up to import
     fd, tmp = tempfile.mkstemp(prefix=f".{base[:64]}.", suffix=TEMP_SUFFIX, dir=directory)
     try:
         try:
             os.fchmod(fd, mode)  # mkstemp makes it 0600
+            if size:
+                err = lib.jp_preallocate(fd, size)
+                if err in _NO_ROOM:
+                    raise OSError(err, f"{os.strerror(err)}: no room for the {size}-byte "
+                                  f"pack; free space, or write it elsewhere", name)
             write(fd)
             os.fsync(fd)
         finally:

@@ -377,8 +377,9 @@ class JobPack:
         building the whole pack in memory.
 
         A path that is a regular file, or nothing yet, is written atomically:
-        a temporary ``.<name>.XXXXXXXX.jobpack-tmp`` beside it, fsync, then
-        rename; an existing file keeps its permission bits (never setuid,
+        a temporary ``.<name>.XXXXXXXX.jobpack-tmp`` beside it, its whole
+        length reserved first (a full disk fails before a byte is written),
+        fsync, then rename; an existing file keeps its permission bits (never setuid,
         setgid or sticky).  A FIFO or character device (``/dev/stdout``) is
         written in place.  A symbolic link to a file, a directory, a block
         device or a socket is refused with OSError, nothing written."""
@@ -388,7 +389,8 @@ class JobPack:
             for part in parts:
                 target.write(part)
             return
-        _files.write_file(target, lambda fd: _writev_all(fd, parts))
+        _files.write_file(target, lambda fd: _writev_all(fd, parts),
+                          sum(len(part) for part in parts))
 
     # -- reading -------------------------------------------------------
 

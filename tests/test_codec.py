@@ -1060,6 +1060,73 @@ def test_dump_is_atomic(tmp_path, monkeypatch, fail_in, existing):
     assert sorted(p.name for p in tmp_path.iterdir()) == (["t.jobpack"] if existing else [])
 
 
+def _can_preallocate(directory):
+    with open(os.path.join(directory, "probe"), "wb") as f:
+        supported = lib.jp_preallocate(f.fileno(), 4096) == 0
+    os.unlink(os.path.join(directory, "probe"))
+    return supported
+
+
+def test_dump_reserves_the_whole_pack_before_writing(tmp_path, monkeypatch):
+    """The temporary file already has the pack's length (its blocks are
+    allocated) when the first byte is written."""
+    if not _can_preallocate(tmp_path):
+        pytest.skip("this file system (or platform) cannot reserve space")
+    pack = JobPack(2, {"k": "v"}, {}, b"h" * 70000, b"d" * 300000)
+    sizes = []
+    real = jobpack.pack._writev_all
+
+    def writev_all(fd, parts):
+        sizes.append(os.fstat(fd).st_size)
+        real(fd, parts)
+
+    monkeypatch.setattr(jobpack.pack, "_writev_all", writev_all)
+    pack.dump(tmp_path / "p")
+    assert sizes == [len(pack.dumps())]
+    assert (tmp_path / "p").read_bytes() == pack.dumps()
+
+
+def test_dump_with_no_room_fails_before_writing(tmp_path):
+    """A pack that cannot fit (here: past RLIMIT_FSIZE, so EFBIG) fails at
+    the reservation, with what to do, and leaves no temporary file and the
+    old pack as it was."""
+    if not _can_preallocate(tmp_path):
+        pytest.skip("this file system (or platform) cannot reserve space")
+    target = tmp_path / "t.jobpack"
+    target.write_bytes(b"old")
+    script = (
+        "import resource, signal, sys\n"
+        "import jobpack.pack\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 16, resource.RLIM_INFINITY))\n"
+        "def never(fd, parts): raise AssertionError('wrote a byte')\n"
+        "jobpack.pack._writev_all = never\n"
+        "try:\n"
+        "    jobpack.JobPack(2, {}, {}, b'', b'x' * (1 << 17)).dump(sys.argv[1])\n"
+        "except OSError as e:\n"
+        "    print(e.errno, e.filename, e.strerror)\n")
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    code, name, message = out.split(" ", 2)
+    assert int(code) == errno.EFBIG and name == str(target)
+    assert "no room for the 131204-byte pack" in message and "elsewhere" in message
+    assert os.listdir(tmp_path) == ["t.jobpack"] and target.read_bytes() == b"old"
+
+
+def test_preallocate_reports_errors_and_never_fails_on_nothing(tmp_path):
+    r, w = os.pipe()
+    try:
+        assert lib.jp_preallocate(w, 0) == 0         # nothing to reserve
+        assert lib.jp_preallocate(w, 10) not in (0, errno.ENOSPC, errno.EFBIG)  # a pipe
+    finally:
+        os.close(r)
+        os.close(w)
+    assert lib.jp_preallocate(w, 10) in (errno.EBADF, -1)   # closed: refused, no crash
+    with open(tmp_path / "f", "wb") as f:
+        assert lib.jp_preallocate(f.fileno(), 1 << 63) in (errno.EFBIG, errno.EINVAL, -1)
+
+
 def test_dump_keeps_the_mode_of_an_existing_file(tmp_path):
     target = tmp_path / "t.jobpack"
     for mode in (0o600, 0o640, 0o755):

@@ -263,6 +263,21 @@ def floor_dump(path: str, parts: Sequence[Any], fsync: bool = True) -> None:
         os.close(fd)
 
 
+def floor_replace(path: str, parts: Sequence[Any]) -> None:
+    """The floor of an atomic, durable dump: a new file beside the target,
+    its length reserved (posix_fallocate: one allocation), os.writev of the
+    already-encoded parts, fsync, close, rename over the target."""
+    tmp = f"{path}.{os.getpid()}.floor-tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.posix_fallocate(fd, 0, sum(len(p) for p in parts))
+        writev_all(fd, parts)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
 def floor_load(path: str) -> bytes:
     """Open the file and read the 20 header bytes: nothing less can load it."""
     with open(path, "rb", buffering=0) as f:

@@ -362,21 +362,28 @@ def _dump_rows(cfg: Config, n: int, tmp: str) -> List[Row]:
         with open(p["ours"], "wb") as f:
             ours.dump(f)
 
-    # fsync on both sides: JobPack.dump(path) fsyncs before its rename.
+    # fsync everywhere: JobPack.dump(path) fsyncs before its rename.  Its
+    # floor is the same atomic protocol with nothing but system calls; the
+    # in-place rewrite (no new file, no rename: a crash can leave half a
+    # pack) is shown beside it, as what atomicity costs, with no target.
+    p["inplace"] = os.path.join(tmp, "inplace")
     s = measure(cfg, {
         "ours": lambda: ours.dump(p["ours"]),
         "disco": lambda: disco.dump(p["disco"], fsync=True),
         "best": lambda: best.dump(p["best"], fsync=True),
-        "floor": lambda: B.floor_dump(p["floor"], parts, fsync=True),
+        "floor": lambda: B.floor_replace(p["floor"], parts),
+        "inplace": lambda: B.floor_dump(p["inplace"], parts, fsync=True),
     })
     row = Row("dump→path, fsync", fmt_size(n), n)
     row.ours = med(s["ours"])
     row.add("disco", s["ours"], s["disco"], "write(dumps())+fsync")
     row.add("best", s["ours"], s["best"], "tmp+writev+fsync+rename")
-    rf = row.add("floor", s["ours"], s["floor"], "writev+fsync")
-    row.target("≤1.10×os.writev (both fsync)", rf <= 1.10)
+    rf = row.add("floor", s["ours"], s["floor"], "tmp+fallocate+writev+fsync+rename")
+    row.add("other", s["ours"], s["inplace"], "in place: writev+fsync")
+    row.target("≤1.10×the atomic floor", rf <= 1.10)
     rows.append(row)
     _same_files(p)
+    del p["inplace"]
 
     # no fsync: dump to an open file object against plain os.writev.
     s = measure(cfg, {

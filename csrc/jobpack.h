@@ -191,6 +191,43 @@ jp_status jp_pack_scan(const uint8_t *buf, size_t len, jp_header *header,
                        uint8_t *scratch, size_t scratch_len);
 
 /* ------------------------------------------------------------------ */
+/* Repeated object keys (keys.c)                                        */
+
+/* Scratch for jp_json_repeated_key: one slot per open container and per
+ * key of each open object (what a slot holds is the function's own). */
+typedef struct {
+    uint32_t start;
+    uint32_t len;
+    uint32_t hash;
+    uint32_t kind;
+} jp_key_slot;
+
+enum { JP_KEYS_UNIQUE = 0, JP_KEYS_REPEATED = 1, JP_KEYS_UNKNOWN = 2 };
+
+/* Does any object in the JSON text in[0, len) name a key twice?  Keys
+ * compare by what Python's json decodes them to ("a" == "\u0061").
+ * JP_KEYS_UNIQUE or JP_KEYS_REPEATED: the answer, exact for any text that
+ * Python's json module reads; the caller decodes the same text with it
+ * (on other text the answer means nothing, but the pass stays in bounds).
+ * JP_KEYS_UNKNOWN: the open containers and their keys need more than
+ * slot_count slots, the brackets do not match, or a string never ends.
+ * O(n log n) in the keys of one object, whatever they are. */
+int jp_json_repeated_key(const uint8_t *in, size_t len,
+                         jp_key_slot *slots, size_t slot_count);
+
+/* What strict validation needs first, in one crossing: the header decoded
+ * and checked (as jp_header_decode with pack_len == len), then, if it
+ * passed, jp_json_repeated_key of the jobdict into repeated_key
+ * (JP_KEYS_UNKNOWN when the header failed).  Returns the header's status. */
+typedef struct {
+    jp_header header;
+    int32_t repeated_key;
+} jp_pack_keys;
+
+jp_status jp_pack_key_check(const uint8_t *buf, size_t len, jp_pack_keys *out,
+                            jp_key_slot *slots, size_t slot_count);
+
+/* ------------------------------------------------------------------ */
 /* ZIP central directory of the job home (zipscan.c)                  */
 
 /* Bits of jp_zip_entry.flags: what a careful check must reject. */

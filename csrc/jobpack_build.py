@@ -11,7 +11,8 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCES = ["status.c", "header.c", "mochijson.c", "floatcheck.c", "zipscan.c", "mutate.c", "mutate_json.c",
-           "mutate_zip.c", "prealloc.c"]
+           "mutate_zip.c", "prealloc.c",
+           "keys.c"]
 
 
 def read_cdef(header_path):

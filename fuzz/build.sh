@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 mode="${1:-replay}"
 targets=(header json zip mutate)
 core=(csrc/status.c csrc/header.c csrc/mochijson.c csrc/floatcheck.c csrc/zipscan.c csrc/mutate.c
-      csrc/mutate_json.c csrc/mutate_zip.c)
+      csrc/mutate_json.c csrc/mutate_zip.c csrc/keys.c)
 flags=(-std=c99 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Icsrc -Ifuzz
        -fno-sanitize-recover=all)
 mkdir -p fuzz/build

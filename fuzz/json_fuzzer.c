@@ -18,7 +18,10 @@
  *     exactly when the C library's correctly rounded strtod overflows;
  *   - jp_json_float_risk reads any input within its bounds and answers
  *     JP_OK or JP_ERR_JSON_NUMBER, and jp_json_float_check (its fast first
- *     pass in front) answers the same.
+ *     pass in front) answers the same;
+ *   - jp_json_repeated_key (csrc/keys.c) reads and writes in bounds, always
+ *     answers a section the scanner accepts, and answers the same or
+ *     JP_KEYS_UNKNOWN with fewer slots.
  */
 #include <math.h>
 #include <stdint.h>
@@ -205,6 +208,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A small scratch stack on a failing input: either error, no overflow. */
         s3 = scan(in, size, NULL, 0, 1, &r4);
         CHECK(s3 == s1 || s3 == JP_ERR_BUFFER_TOO_SMALL);
+    }
+
+    /* Repeated keys (csrc/keys.c): any input read in bounds, slots written
+     * in bounds; a section the scanner accepts always gets an answer with a
+     * slot per byte, and fewer slots give that answer or JP_KEYS_UNKNOWN. */
+    {
+        size_t n_slots = size + 1, few = size / 4;
+        jp_key_slot *slots = (jp_key_slot *)malloc(n_slots * sizeof *slots);
+        int k1, k2;
+
+        CHECK(slots != NULL);
+        k1 = jp_json_repeated_key(in, size, slots, n_slots);
+        CHECK(k1 == JP_KEYS_UNIQUE || k1 == JP_KEYS_REPEATED || k1 == JP_KEYS_UNKNOWN);
+        if (s1 == JP_OK)
+            CHECK(k1 != JP_KEYS_UNKNOWN);
+        free(slots);
+        slots = (jp_key_slot *)malloc((few ? few : 1) * sizeof *slots);
+        CHECK(slots != NULL);
+        k2 = jp_json_repeated_key(in, size, slots, few);
+        CHECK(k2 == k1 || k2 == JP_KEYS_UNKNOWN);
+        free(slots);
     }
 
     free(out);

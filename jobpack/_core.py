@@ -76,6 +76,8 @@ class _Scratch(threading.local):
         floats = ffi.new("jp_pack_floats *")
         self.floats_args = (floats, ffi.buffer(floats))
         self.json_args = (self.results, self.results_raw, self.bits, self.bits_len)
+        keys = ffi.new("jp_pack_keys *")
+        self.keys_args = (keys, ffi.buffer(keys), ffi.new("jp_key_slot[]", _KEY_SLOTS))
 
     def grow_stack(self, section_len: int) -> None:
         need = section_len // 8 + 1
@@ -87,6 +89,9 @@ class _Scratch(threading.local):
             self.json_args = (self.results, self.results_raw, self.bits, self.bits_len)
 
 
+# Open containers plus the keys of the open objects that repeats_key can
+# follow (16 bytes each): an honest jobdict needs a few dozen.
+_KEY_SLOTS = 1024
 _scratch = _Scratch()
 
 
@@ -142,12 +147,13 @@ _HEADER_FOUND: Dict[int, Callable[[Header], str]] = {
 _HEADER_LAYOUT = struct.Struct("=IHH4IQQq")   # jp_header, field by field
 _RESULT_LAYOUT = struct.Struct("=QQQQQQIii4x")  # jp_json_result
 _PACK_FLOATS_LAYOUT = struct.Struct("=IHH4IQQqii")  # jp_pack_floats
+_PACK_KEYS_LAYOUT = struct.Struct("=IHH4IQQqi4x")  # jp_pack_keys
 _new_header = tuple.__new__
-if ((_HEADER_LAYOUT.size, _RESULT_LAYOUT.size, _PACK_FLOATS_LAYOUT.size)
+if ((_HEADER_LAYOUT.size, _RESULT_LAYOUT.size, _PACK_FLOATS_LAYOUT.size, _PACK_KEYS_LAYOUT.size)
         != (ffi.sizeof("jp_header"), ffi.sizeof("jp_json_result"),
-            ffi.sizeof("jp_pack_floats"))):
-    raise ImportError("jp_header, jp_json_result or jp_pack_floats changed in jobpack.h: "
-                      "update the struct layouts in jobpack/_core.py")
+            ffi.sizeof("jp_pack_floats"), ffi.sizeof("jp_pack_keys"))):
+    raise ImportError("jp_header, jp_json_result, jp_pack_floats or jp_pack_keys changed in "
+                      "jobpack.h: update the struct layouts in jobpack/_core.py")
 
 
 def _header_from(raw: "_CBuffer", status: int) -> Header:
@@ -249,6 +255,26 @@ def scan_json(section: "Buffer", convert: bool = False) -> JSONScan:
         cap, out = 0, ffi.NULL
     status = lib.jp_json_scan(cin, n, out, cap, bits, bits_len, results)
     return _json_scan_from(raw, status, convert, out)
+
+
+_KEY_ANSWERS = (False, True, None)  # indexed by the C answer
+if (lib.JP_KEYS_UNIQUE, lib.JP_KEYS_REPEATED, lib.JP_KEYS_UNKNOWN) != (0, 1, 2):
+    raise ImportError("the JP_KEYS_* answers changed in jobpack.h: update _KEY_ANSWERS")
+
+
+def decode_header_keys(buf: "Buffer") -> Tuple[Header, Optional[bool]]:
+    """decode_header(buf) and, if it passed, whether an object in the
+    jobdict names a key twice, in one C call.  The answer holds for a
+    jobdict that Python's json reads; None: the C pass cannot tell (more
+    open keys than its scratch holds, or not JSON), so ask Python's json."""
+    cbuf = buf if type(buf) is bytes else _as_c_buffer(buf)
+    out, raw, slots = _scratch.keys_args
+    status = lib.jp_pack_key_check(cbuf, len(cbuf), out, slots, _KEY_SLOTS)
+    (_, magic, version, d, e, h, a, length, error_offset,
+     reserved, repeated) = _PACK_KEYS_LAYOUT.unpack(raw)
+    return (_new_header(Header, (magic, version, (d, e, h, a), length,
+                                 None if reserved < 0 else reserved, status, error_offset)),
+            _KEY_ANSWERS[repeated])
 
 
 _PY_ESCAPE = lib.JP_JSON_PY_ESCAPE

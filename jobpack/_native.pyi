@@ -69,6 +69,9 @@ class _Lib:
     JP_JSON_BIG_INT_DIGITS: int
     JP_JSON_MAX_DEPTH: int
     JP_JSON_OBJECT: int
+    JP_KEYS_UNIQUE: int
+    JP_KEYS_REPEATED: int
+    JP_KEYS_UNKNOWN: int
     JP_JSON_ARRAY: int
     JP_JSON_STRING: int
     JP_JSON_NUMBER: int
@@ -102,6 +105,10 @@ class _Lib:
                           name: Union[bytes, CData], name_len: int, info: CData) -> int: ...
     def jp_zip_find(self, buf: Union[bytes, CData], len: int, entries: CData, count: int,
                     name: Union[bytes, CData], name_len: int) -> int: ...
+    def jp_json_repeated_key(self, in_: Union[bytes, CData], len_: int, slots: CData,
+                             slot_count: int) -> int: ...
+    def jp_pack_key_check(self, buf: Union[bytes, CData], len_: int, out: CData, slots: CData,
+                          slot_count: int) -> int: ...
     def jp_preallocate(self, fd: int, length: int) -> int: ...
     def jp_mutate(self, in_: Union[bytes, CData], in_len: int, out: CData, out_cap: int,
                   seed: int, out_len: CData) -> int: ...

@@ -174,13 +174,17 @@ class _Pack:
     """A pack as the master reads it, each section decoded once, lazily, in
     the master's order.  ``data`` is bytes or a flat byte memoryview."""
 
-    __slots__ = ("data", "header", "offsets", "strict", "decoded", "tried")
+    __slots__ = ("data", "header", "offsets", "strict", "repeated", "decoded", "tried")
 
-    def __init__(self, data: Any, header: _core.Header, strict: bool = False):
+    def __init__(self, data: Any, header: _core.Header, strict: bool = False,
+                 repeated: Optional[bool] = None):
         self.data = data
         self.header = header
         self.offsets = header.offsets
         self.strict = strict
+        # Strict: whether the jobdict repeats a key, if the C pass could
+        # tell (it holds if Python's json reads the jobdict; else None).
+        self.repeated = repeated
         self.decoded: List[Optional[_Decoded]] = [None, None]
         # Whether the master's checks decoded section i: tried and not
         # decoded is refused (the strict checks do not decode it again: its
@@ -197,7 +201,7 @@ class _Pack:
         if done is None:
             offsets = self.offsets
             done = self.decoded[i] = _decode(self.data[offsets[i]:offsets[i + 1]], i,
-                                             offsets[i], self.strict and i == 0)
+                                             offsets[i], self.strict and i == 0, self.repeated)
         return done
 
     def jobdict(self) -> Dict[str, Any]:
@@ -207,7 +211,7 @@ class _Pack:
             offsets = self.offsets
             self.tried[0] = True
             done = self.decoded[0] = _decode(self.data[offsets[0]:offsets[1]], 0, offsets[0],
-                                             self.strict)
+                                             self.strict, self.repeated)
         value = done[0]
         if type(value) is not dict:
             raise _Reject("jobdict_not_object",
@@ -220,7 +224,8 @@ class _Pack:
         if done is None:  # json(1) inlined
             offsets = self.offsets
             self.tried[1] = True
-            done = self.decoded[1] = _decode(self.data[offsets[1]:offsets[2]], 1, offsets[1], False)
+            done = self.decoded[1] = _decode(self.data[offsets[1]:offsets[2]], 1, offsets[1],
+                                             False, None)
         pairs, features, feature_offset, is_object, _ = done
         if not is_object:
             raise _Reject("jobenvs_not_object",
@@ -240,8 +245,10 @@ class _Pack:
 _NAMES = ("jobdict", "jobenvs")
 
 
-def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicates: bool) -> _Decoded:
-    """Section i as the master reads it.
+def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicates: bool,
+            repeated: Optional[bool]) -> _Decoded:
+    """Section i as the master reads it; with note_duplicates, also whether
+    an object repeats a key (``repeated``: the C pass's answer, if any).
 
     Fast path: standard JSON that Python's json reads exactly as the master
     does, with the master's refusals on top (NaN, 1e400, lone surrogate and
@@ -268,12 +275,14 @@ def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicate
             if i:  # the jobenvs: pairs, in file order
                 value, end = _PAIRS_SCAN(text, start)
             elif note_duplicates:
-                try:
-                    value, end = _NOTING_SCAN(text, start)
-                    duplicate = False
-                except _DuplicateKey:  # the master keeps the last value, as dict() does
-                    value, end = _SCAN(text, start)
-                    duplicate = True
+                value, end = _SCAN(text, start)
+                duplicate = repeated  # the C pass's, exact for JSON that _SCAN reads
+                if duplicate is None:  # it could not tell: Python's json notes them
+                    try:
+                        _NOTING_SCAN(text, start)
+                        duplicate = False
+                    except _DuplicateKey:
+                        duplicate = True
             else:
                 value, end = _SCAN(text, start)
             if end != len(text) and _WHITESPACE(text, end).end() != len(text):
@@ -585,10 +594,13 @@ def _open(source: Any, strict: bool = False) -> Tuple[Optional[_Pack], Optional[
             source = source.dumps()
         read = _read_source(source, None)
         data = read if type(read) is bytes else _snapshot(read)
-    header = _core.decode_header(data)
+    if strict:  # the jobdict's repeated keys looked for in the same C call
+        header, repeated = _core.decode_header_keys(data)
+    else:
+        header, repeated = _core.decode_header(data), None
     if header.status != _OK:
         return None, Problem("invalid_header", header.error_message, header.error_offset), header
-    return _Pack(data, header, strict), None, header
+    return _Pack(data, header, strict, repeated), None, header
 
 
 def _snapshot(data: Any) -> memoryview:
@@ -654,41 +666,19 @@ def _strict_checks(pack: _Pack, accepted: bool) -> List[Problem]:
     """The checks beyond the master; ``accepted``: the master accepts the
     pack, so its jobdict is an object and its jobenvs flat string pairs.
     (The common valid case is tested inline first, as in _master.)"""
-    found = []
     offsets = pack.offsets
-    jobdict: Any = None
-    for i in (0, 1):
-        decoded = pack.decoded[i]
-        if decoded is None:
-            if pack.tried[i]:
-                continue  # refused: the master's problem, already reported
-            try:
-                decoded = pack.json(i)
-            except _Reject:
-                continue  # refused, but after the master's own problem
-        value, features, feature_offset, is_object, has_duplicate = decoded
-        features &= _DIALECT_ONLY
-        if features:
-            name = _NAMES[i]
-            names = [text for bit, text in _core.FEATURE_NAMES.items() if features & bit]
-            found.append(_strict("json_dialect_only",
-                                 f"{name} uses JSON that only the master's decoder reads "
-                                 f"({', '.join(names)}); standard JSON readers "
-                                 f"reject or misread it", offsets[i] + feature_offset))
-        if has_duplicate is False or (i == 1 and accepted and len(dict(value)) == len(value)):
-            duplicate = None  # (flat string pairs with distinct keys)
-        elif i == 1:
-            duplicate = _first_duplicate_pair(value) if is_object else _first_duplicate_key(value)
-        else:  # the jobdict as pairs, to name the first repeated key
-            duplicate = _first_duplicate_key(dialect.loads(pack.section(0), pairs=True))
-        if duplicate is not None:
-            name = _NAMES[i]
-            keeps = "the last value" if i == 0 else "both pairs"
-            found.append(_strict("duplicate_key",
-                                 f"{name} repeats the key {duplicate!r}; the master keeps "
-                                 f"{keeps}, other readers may not", offsets[i]))
-        if i == 0 and is_object:
-            jobdict = value
+    jobdict: Any
+    found: List[Problem]
+    if accepted:  # both sections decoded, so their JSON is clean if:
+        jobdict, features, _, _, repeated = pack.decoded[0]  # type: ignore[misc]
+        pairs, envs_features = pack.decoded[1][:2]  # type: ignore[index]
+        if ((features | envs_features) & _DIALECT_ONLY or repeated is not False
+                or len(dict(pairs)) != len(pairs)):
+            found, jobdict = _json_problems(pack, accepted)
+        else:
+            found = []
+    else:
+        found, jobdict = _json_problems(pack, accepted)
 
     is_dict = isinstance(jobdict, dict)
     if is_dict and "prefix" in jobdict:
@@ -738,6 +728,47 @@ def _strict_checks(pack: _Pack, accepted: bool) -> List[Problem]:
                                  f"worker {worker!r} is not a file in the job home; the job "
                                  f"would fail when the master starts it", home_offset))
     return found
+
+
+def _json_problems(pack: _Pack, accepted: bool) -> Tuple[List[Problem], Any]:
+    """The strict problems of the two JSON sections (dialect-only JSON,
+    repeated keys), and the jobdict if it is an object."""
+    found: List[Problem] = []
+    offsets = pack.offsets
+    jobdict: Any = None
+    for i in (0, 1):
+        decoded = pack.decoded[i]
+        if decoded is None:
+            if pack.tried[i]:
+                continue  # refused: the master's problem, already reported
+            try:
+                decoded = pack.json(i)
+            except _Reject:
+                continue  # refused, but after the master's own problem
+        value, features, feature_offset, is_object, has_duplicate = decoded
+        features &= _DIALECT_ONLY
+        if features:
+            name = _NAMES[i]
+            names = [text for bit, text in _core.FEATURE_NAMES.items() if features & bit]
+            found.append(_strict("json_dialect_only",
+                                 f"{name} uses JSON that only the master's decoder reads "
+                                 f"({', '.join(names)}); standard JSON readers "
+                                 f"reject or misread it", offsets[i] + feature_offset))
+        if has_duplicate is False or (i == 1 and accepted and len(dict(value)) == len(value)):
+            duplicate = None  # (flat string pairs with distinct keys)
+        elif i == 1:
+            duplicate = _first_duplicate_pair(value) if is_object else _first_duplicate_key(value)
+        else:  # the jobdict as pairs, to name the first repeated key
+            duplicate = _first_duplicate_key(dialect.loads(pack.section(0), pairs=True))
+        if duplicate is not None:
+            name = _NAMES[i]
+            keeps = "the last value" if i == 0 else "both pairs"
+            found.append(_strict("duplicate_key",
+                                 f"{name} repeats the key {duplicate!r}; the master keeps "
+                                 f"{keeps}, other readers may not", offsets[i]))
+        if i == 0 and is_object:
+            jobdict = value
+    return found, jobdict
 
 
 def _unsafe_path(path: str) -> bool:

@@ -302,7 +302,8 @@ int64_t jp_zip_find(const uint8_t *buf, size_t len,
  * size becomes length, the blocks are allocated, nothing is written).
  * Returns 0, or the errno it failed with (ENOSPC, EDQUOT, EFBIG: the pack
  * cannot be written; EOPNOTSUPP and others: the file system cannot reserve,
- * write as usual), or -1 where the platform has no fallocate. */
+ * write as usual), or -1 where the platform has no fallocate.  On tmpfs it
+ * reserves nothing (EOPNOTSUPP): memory has no blocks to lay out. */
 int jp_preallocate(int fd, uint64_t length);
 
 /* ------------------------------------------------------------------ */

@@ -10,6 +10,7 @@ import mmap
 import os
 import struct
 import sys
+import tempfile
 import threading
 from contextlib import contextmanager
 
@@ -1125,6 +1126,31 @@ def test_preallocate_reports_errors_and_never_fails_on_nothing(tmp_path):
     assert lib.jp_preallocate(w, 10) in (errno.EBADF, -1)   # closed: refused, no crash
     with open(tmp_path / "f", "wb") as f:
         assert lib.jp_preallocate(f.fileno(), 1 << 63) in (errno.EFBIG, errno.EINVAL, -1)
+
+
+def test_preallocate_reserves_nothing_on_tmpfs():
+    """On tmpfs a reservation would only zero pages the write overwrites."""
+    shm = "/dev/shm"
+    if not os.path.isdir(shm) or "tmpfs" not in _mount_type(shm):
+        pytest.skip("no tmpfs at /dev/shm")
+    fd, path = tempfile.mkstemp(dir=shm)
+    try:
+        assert lib.jp_preallocate(fd, 1 << 20) == errno.EOPNOTSUPP
+        assert os.fstat(fd).st_size == 0
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
+def _mount_type(path):
+    best = ("", "")
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 2 and (path + "/").startswith(fields[1].rstrip("/") + "/") \
+                    and len(fields[1]) >= len(best[0]):
+                best = (fields[1], fields[2])
+    return best[1]
 
 
 def test_dump_keeps_the_mode_of_an_existing_file(tmp_path):

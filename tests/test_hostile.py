@@ -244,6 +244,44 @@ def test_dump_failure_leaves_no_temp_file_and_the_old_pack(tmp_path, monkeypatch
     assert os.listdir(tmp_path) == ["job.jobpack"] and target.read_bytes() == b"old pack"
 
 
+def test_dump_temp_file_is_ours_alone_while_written(tmp_path, monkeypatch):
+    """The temporary file is 0600 while its bytes go in (the target's mode
+    comes only after), and a name already taken (here by a planted link to
+    a victim file) is skipped, never followed or overwritten."""
+    import jobpack.pack as pack_module
+    target = tmp_path / "job.jobpack"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o644)
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"victim")
+    names = iter([b"\x00\x01\x02\x03", b"\x00\x01\x02\x03", b"\xaa\xbb\xcc\xdd"])
+    monkeypatch.setattr(os, "urandom", lambda n: next(names))
+    (tmp_path / ".job.jobpack.00010203.jobpack-tmp").symlink_to(victim)
+    modes = []
+    real = pack_module._writev_all
+
+    def writev_all(fd, parts):
+        modes.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        modes.append(sorted(os.listdir(tmp_path)))
+        real(fd, parts)
+
+    monkeypatch.setattr(pack_module, "_writev_all", writev_all)
+    PACK.dump(str(target))
+    assert modes[0] == 0o600
+    assert ".job.jobpack.aabbccdd.jobpack-tmp" in modes[1]
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o644
+    assert target.read_bytes() == PACK.dumps() and victim.read_bytes() == b"victim"
+    assert (tmp_path / ".job.jobpack.00010203.jobpack-tmp").is_symlink()
+
+
+def test_dump_gives_up_when_every_temp_name_is_taken(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "urandom", lambda n: b"\x00" * n)
+    (tmp_path / ".job.jobpack.00000000.jobpack-tmp").write_bytes(b"someone else's")
+    with pytest.raises(FileExistsError, match="temporary names"):
+        PACK.dump(str(tmp_path / "job.jobpack"))
+    assert os.listdir(tmp_path) == [".job.jobpack.00000000.jobpack-tmp"]
+
+
 def test_cli_sigterm_during_dump_removes_the_temp_file(tmp_path):
     script = (
         "import os, signal, sys\n"

@@ -136,7 +136,7 @@ EQUIVALENT: Dict[str, str] = {
         "raises for whitespace after the value too (for nothing after it the second test is "
         "false): such a section goes to the core's scan, which reads it alike (as for the "
         "gate above)",
-    **{f"py:_Pack.json:offsets[i], self.strict and i == 0):{m}": _DUPLICATES
+    **{f"py:_Pack.json:offsets[i], self.strict and i == 0, self.repeated):{m}": _DUPLICATES
        for m in ("And->Or", "flip Eq->NotEq #0", "const 0-1", "const 0+1")},
     **{f'py:_check_save_info:ok = len(raw) >= 4 and raw[:4] in (b"hdfs", b"ddfs"):{m}':
        _SAVE_INFO_STR for m in ("flip GtE->Lt #0", "shift GtE->Gt #0", "const 4-1", "const 4+1",
@@ -151,12 +151,22 @@ EQUIVALENT: Dict[str, str] = {
        "validate() discards what _master returns: computing the jobinfo too changes the time "
        "only (jobinfo() computes it, without error, for every pack that gets there)"
        for n in ("", " (2)")},
-    **{f"py:_strict_checks:if has_duplicate is False or (i == 1 and accepted and "
+    **{f"py:_json_problems:if has_duplicate is False or (i == 1 and accepted and "
        f"len(dict(value)) == len(value))::{m}":
        "the test is a shortcut: a jobenvs' flag is always None, and a jobdict's False means "
        "its decoder found no repeated key in any object; a section it no longer lets through "
        "is searched in full (_first_duplicate_pair, _first_duplicate_key), which finds "
        "nothing in either case" for m in ("Or->And", "const 1+1")},
+    **{f"py:_decode:if duplicate is None:  # it could not tell: Python's json notes them:{m}":
+        "the C pass's answer is a shortcut: negated, Python's json notes the repeated keys "
+        "where the C pass answered (the same answer, exact for JSON json reads), and where "
+        "it could not tell the flag stays None, which _json_problems resolves by decoding "
+        "the jobdict as pairs: the same problems" for m in ("negate if", "flip Is->IsNot #0")},
+    "py:_open:if strict:  # the jobdict's repeated keys looked for in the same C call:"
+    "negate if":
+        "both calls decode and check the header alike; the repeated-key answer is read only "
+        "by a strict _Pack, which without it (None) has Python's json note the keys: the "
+        "same verdicts, only the time changes",
     "py:_strict_checks:if total > _BOMB_FLOOR and too_much(total, home_len)::"
     "shift Gt->GtE #0":
         "too_much(total, n) already means total > max(BOMB_RATIO * n, BOMB_FLOOR): the first "

@@ -2,6 +2,7 @@
 trusts instead of a Python hook per object: its answer must equal what
 Python's json sees, for every spelling of a key."""
 import json
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -185,3 +186,33 @@ def test_strict_validate_past_the_slots_asks_python():
     assert decode_header_keys(_pack(repeated))[1] is None
     found = [p for p in validate(_pack(repeated), strict=True) if p.code == "duplicate_key"]
     assert found and "'p7'" in found[0].message
+
+
+def test_fast_path_past_the_slots_asks_python(monkeypatch):
+    """Where Python's json reads the jobdict first (any jobdict of at most
+    MAX_INT_DIGITS bytes) but the C pass runs out of slots, Python's json
+    notes the repeated keys itself."""
+    import jobpack.validate  # noqa: F401  (the module, not the function)
+    module = sys.modules["jobpack.validate"]
+    noted = []
+    real = module._NOTING_SCAN
+
+    def noting(text, start):
+        noted.append(len(text))
+        return real(text, start)
+
+    monkeypatch.setattr(module, "_NOTING_SCAN", noting)
+    many = {"params": {f"p{i}": i for i in range(1100)}, "prefix": "p", "owner": "me",
+            "worker": "job.py", "scheduler": {}, "pipeline": [["map", "split", False]],
+            "input": ["raw://a"], "save_results": False, "save_info": "ddfs"}
+    jobdict = json.dumps(many).encode()
+    assert strict_scan_answer(_pack(jobdict)) is None
+    assert not [p for p in validate(_pack(jobdict), strict=True) if p.code == "duplicate_key"]
+    repeated = jobdict[:-1] + b', "owner": "you"}'
+    found = [p for p in validate(_pack(repeated), strict=True) if p.code == "duplicate_key"]
+    assert found and "'owner'" in found[0].message
+    assert noted == [len(jobdict), len(repeated)]   # Python's json noted them, once each
+
+
+def strict_scan_answer(data):
+    return decode_header_keys(data)[1]

@@ -78,7 +78,7 @@ def case_strategy(kinds: Sequence[str] = KINDS) -> st.SearchStrategy[Case]:
 def sweep(kinds: Sequence[str] = KINDS) -> List[st.SearchStrategy[Case]]:
     """One strategy per production of every table and every fault of every
     family (malformed.sweep, strict.sweep, varied.sweep, strict.valid_sweep,
-    varied.long_integer_sweep), of the kinds, taking the kinds in turn so
+    varied.long_integer_sweep, strict.late_sweep), of the kinds, taking the kinds in turn so
     that a short prefix has each of them."""
     lists: List[List[st.SearchStrategy[Case]]] = []
     if "valid" in kinds:
@@ -100,6 +100,9 @@ def sweep(kinds: Sequence[str] = KINDS) -> List[st.SearchStrategy[Case]]:
     if "valid" in kinds:
         out += [s.map(lambda data: Case(data, "valid", None))
                 for s in varied.long_integer_sweep()]
+    if "strict" in kinds:
+        out += [s.map(lambda pair: Case(pair[0], "strict", pair[1]))
+                for _, s in strict.late_sweep()]
     return out
 
 

@@ -393,7 +393,11 @@ def _dump_rows(cfg: Config, n: int, tmp: str) -> List[Row]:
     if mem is not None:
         p = {k: os.path.join(mem, k) for k in ("ours", "disco", "floor")}
     f_ours = open(p["ours"], "wb")
-    fd_floor = os.open(p["floor"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        fd_floor = os.open(p["floor"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except BaseException:
+        f_ours.close()
+        raise
 
     def ours_obj():
         f_ours.seek(0)

@@ -9,6 +9,7 @@
  */
 #if defined(__linux__)
 #define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64  /* a 64-bit off_t on 32-bit Linux too */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/vfs.h>
@@ -29,9 +30,11 @@ int jp_preallocate(int fd, uint64_t length)
     struct statfs fs;
     if (fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC_NUMBER)
         return EOPNOTSUPP;
-    if (fallocate(fd, 0, 0, (off_t)length) == 0)
-        return 0;
-    return errno;
+    int rc;
+    do
+        rc = fallocate(fd, 0, 0, (off_t)length);
+    while (rc != 0 && errno == EINTR);
+    return rc == 0 ? 0 : errno;
 #else
     (void)fd;
     (void)length;

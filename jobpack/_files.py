@@ -148,8 +148,8 @@ def write_file(path: PathArg, write: Callable[[int], None], size: int = 0) -> No
     - nothing, or a regular file: a new file written beside it, fsynced, then
       renamed over it (atomic); an existing file's permission bits are kept
       (never setuid, setgid or sticky), a new one gets 0666 & ~umask.  Its
-      ``size`` bytes are reserved first, so a full disk fails before
-      anything is written;
+      ``size`` bytes are reserved first (Linux, but not on tmpfs), so a full
+      disk fails before anything is written;
     - a FIFO or character device (``/dev/stdout`` and other links to one
       included): written in place, as shell redirection does;
     - a symbolic link to anything else, a directory, a block device or a
@@ -212,6 +212,9 @@ def _replace(name: str, mode: int, write: Callable[[int], None], size: int) -> N
                     raise OSError(err, f"{os.strerror(err)}: no room for the {size}-byte "
                                   f"pack; free space, or write it elsewhere", name)
             write(fd)
+            if size and os.lseek(fd, 0, os.SEEK_CUR) != size:  # never a reserved, unwritten tail
+                raise OSError(errno.EIO, f"wrote {os.lseek(fd, 0, os.SEEK_CUR)} of the pack's "
+                              f"{size} bytes", name)
             os.fchmod(fd, mode)  # only now: while it is written, only we can open it
             os.fsync(fd)
         finally:
@@ -227,7 +230,9 @@ def _new_temp(directory: str, base: str) -> Tuple[int, str]:
     0600: O_EXCL, so never a file or link that was there.  (What
     tempfile.mkstemp does, at half its cost: ~25 µs of a 1 MiB dump.)"""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC
-    prefix = os.path.join(directory, f".{base[:64]}.")
+    # The target's name cut at 64 bytes (not characters: 64 four-byte ones
+    # would pass NAME_MAX with the rest).
+    prefix = os.path.join(directory, f".{os.fsdecode(os.fsencode(base)[:64])}.")
     for _ in range(100):
         tmp = f"{prefix}{os.urandom(4).hex()}{TEMP_SUFFIX}"
         try:

@@ -378,7 +378,8 @@ class JobPack:
 
         A path that is a regular file, or nothing yet, is written atomically:
         a temporary ``.<name>.XXXXXXXX.jobpack-tmp`` beside it, its whole
-        length reserved first (a full disk fails before a byte is written),
+        length reserved first on Linux (tmpfs excepted: a full disk fails
+        before a byte is written),
         fsync, then rename; an existing file keeps its permission bits (never setuid,
         setgid or sticky).  A FIFO or character device (``/dev/stdout``) is
         written in place.  A symbolic link to a file, a directory, a block

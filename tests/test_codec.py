@@ -8,6 +8,7 @@ import json
 import math
 import mmap
 import os
+import pathlib
 import struct
 import sys
 import tempfile
@@ -1068,11 +1069,27 @@ def _can_preallocate(directory):
     return supported
 
 
-def test_dump_reserves_the_whole_pack_before_writing(tmp_path, monkeypatch):
+@pytest.fixture
+def reserving_dir(tmp_path):
+    """A directory where space can be reserved: tmp_path, or (where that
+    is tmpfs, as on many CI machines) a new one beside the tests."""
+    if _can_preallocate(tmp_path):
+        yield tmp_path
+        return
+    import shutil
+    here = tempfile.mkdtemp(prefix=".reserve-", dir=os.path.dirname(os.path.abspath(__file__)))
+    try:
+        if not _can_preallocate(here):
+            pytest.skip("no file system here can reserve space (not Linux, or tmpfs only)")
+        yield pathlib.Path(here)
+    finally:
+        shutil.rmtree(here, ignore_errors=True)
+
+
+def test_dump_reserves_the_whole_pack_before_writing(reserving_dir, monkeypatch):
     """The temporary file already has the pack's length (its blocks are
     allocated) when the first byte is written."""
-    if not _can_preallocate(tmp_path):
-        pytest.skip("this file system (or platform) cannot reserve space")
+    tmp_path = reserving_dir
     pack = JobPack(2, {"k": "v"}, {}, b"h" * 70000, b"d" * 300000)
     sizes = []
     real = jobpack.pack._writev_all
@@ -1087,12 +1104,11 @@ def test_dump_reserves_the_whole_pack_before_writing(tmp_path, monkeypatch):
     assert (tmp_path / "p").read_bytes() == pack.dumps()
 
 
-def test_dump_with_no_room_fails_before_writing(tmp_path):
+def test_dump_with_no_room_fails_before_writing(reserving_dir):
     """A pack that cannot fit (here: past RLIMIT_FSIZE, so EFBIG) fails at
     the reservation, with what to do, and leaves no temporary file and the
     old pack as it was."""
-    if not _can_preallocate(tmp_path):
-        pytest.skip("this file system (or platform) cannot reserve space")
+    tmp_path = reserving_dir
     target = tmp_path / "t.jobpack"
     target.write_bytes(b"old")
     script = (
@@ -1126,6 +1142,37 @@ def test_preallocate_reports_errors_and_never_fails_on_nothing(tmp_path):
     assert lib.jp_preallocate(w, 10) in (errno.EBADF, -1)   # closed: refused, no crash
     with open(tmp_path / "f", "wb") as f:
         assert lib.jp_preallocate(f.fileno(), 1 << 63) in (errno.EFBIG, errno.EINVAL, -1)
+
+
+def test_dump_refuses_a_write_that_stops_short(tmp_path, monkeypatch):
+    """A reserved file is already the pack's length: a write that stopped
+    short without an error would leave zeros in the pack, so it is refused
+    (whether or not the file system reserved anything)."""
+    target = tmp_path / "t.jobpack"
+    target.write_bytes(b"old")
+    pack = JobPack(2, {"k": "v"}, {}, b"h" * 5000, b"d" * 5000)
+    monkeypatch.setattr(jobpack.pack, "_writev_all", lambda fd, parts: os.write(fd, parts[0]))
+    with pytest.raises(OSError, match="wrote 128 of the pack's 10140 bytes"):
+        pack.dump(target)
+    assert os.listdir(tmp_path) == ["t.jobpack"] and target.read_bytes() == b"old"
+
+
+def test_dump_temp_name_is_cut_at_64_bytes(tmp_path):
+    name = "\U0001F600" * 60 + ".jobpack"   # 248 bytes: a valid name, too long to add to
+    seen = []
+    real = jobpack.pack._writev_all
+
+    def writev_all(fd, parts):
+        seen.extend(os.listdir(tmp_path))
+        real(fd, parts)
+
+    import unittest.mock
+    with unittest.mock.patch.object(jobpack.pack, "_writev_all", writev_all):
+        TYPICAL.dump(tmp_path / name)
+    assert (tmp_path / name).read_bytes() == TYPICAL.dumps()
+    temp = os.fsencode(seen[0])
+    assert temp.startswith(b"." + os.fsencode("\U0001F600" * 16) + b".")
+    assert len(temp) == 1 + 64 + 1 + 8 + len(b".jobpack-tmp")
 
 
 def test_preallocate_reserves_nothing_on_tmpfs():

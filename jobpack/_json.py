@@ -1,5 +1,6 @@
 """JSON sections: written as Disco writes them, read back as standard JSON
 or, failing that, as the master reads them (``jobpack.dialect``)."""
+import codecs
 import json
 import json.scanner
 import math
@@ -296,13 +297,18 @@ def _either(raw: "Union[bytes, memoryview]", scanner: "Scanner", name: str, base
     return value
 
 
+_utf_8_decode = codecs.utf_8_decode
+
+
 def _standard_first(raw: "Union[bytes, memoryview]", scanner: "Scanner") -> Any:
     """raw read by Python's json with this scanner, or _UNREADABLE."""
     # JSONDecoder.decode inlined: its scanner called directly, with the
     # same whitespace rule around the value (decode and raw_decode cost
     # two Python calls and two regex matches a section).
     try:
-        text = str(raw, "utf-8")
+        # (codecs' decoder for a view: PyPy's str(buffer, "utf-8") lets
+        # encoded surrogates through, which bytes.decode refuses.)
+        text = raw.decode("utf-8") if type(raw) is bytes else _utf_8_decode(raw, "strict", True)[0]
         value, end = scanner(text, 0 if text[:1] == "{" else _WHITESPACE(text).end())
         if end == len(text) or _WHITESPACE(text, end).end() == len(text):
             return value

@@ -15,6 +15,7 @@ Erlang's view of JSON values, used throughout: a JSON string is a binary
 (Python ``str``), an array is a list, which Erlang string functions also
 take as a string of character codes, ``true``/``false``/``null`` are atoms.
 """
+import codecs
 import json
 import mmap
 import re
@@ -267,7 +268,10 @@ def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicate
         # same whitespace rule around the value (decode and raw_decode cost
         # two Python calls and two regex matches a section).
         try:
-            text = section.decode("utf-8") if type(section) is bytes else str(section, "utf-8")
+            # (codecs' decoder for a view: PyPy's str(view, "utf-8") lets
+            # encoded surrogates through, which bytes.decode refuses.)
+            text = (section.decode("utf-8") if type(section) is bytes
+                    else _utf_8_decode(section, "strict", True)[0])
             if "\\u" in text and _REFUSED_ESCAPE.search(text):
                 raise ValueError("an escape the master may refuse")
             start = 0 if text[:1] == "{" else _WHITESPACE(text).end()
@@ -352,6 +356,7 @@ _PAIRS_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_
                                   object_pairs_hook=list)
 _NOTING_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
                                    object_pairs_hook=_dict_refusing_duplicates)
+_utf_8_decode = codecs.utf_8_decode
 _SCAN = scanner_of(_DECODER)
 _PAIRS_SCAN = scanner_of(_PAIRS_DECODER)
 _NOTING_SCAN = scanner_of(_NOTING_DECODER)

@@ -118,8 +118,7 @@ def assert_kills_enough(results, at_least):
 TOLD_APART = [
     "py:_check_pipeline:if (type(stage) is list and len(stage) == 3 and type(stage[0]) is str:"
     "flip Is->IsNot #0",
-    'py:_decode:text = section.decode("utf-8") if type(section) is bytes else str(section, '
-    '"utf-8"):flip Is->IsNot #0',
+    'py:_decode:text = (section.decode("utf-8") if type(section) is bytes:flip Is->IsNot #0',
     "py:_open:if type(source) is bytes::negate if",
     "py:_open:if type(source) is bytes::flip Is->IsNot #0",
     "py:_open:if isinstance(source, JobPack)::negate if",

@@ -89,8 +89,8 @@ class _Scratch(threading.local):
             self.json_args = (self.results, self.results_raw, self.bits, self.bits_len)
 
 
-# Open containers plus the keys of the open objects that repeats_key can
-# follow (16 bytes each): an honest jobdict needs a few dozen.
+# Open containers plus the keys of the open objects that jp_json_repeated_key
+# can follow (16 bytes each): an honest jobdict needs a few dozen.
 _KEY_SLOTS = 1024
 _scratch = _Scratch()
 

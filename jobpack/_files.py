@@ -212,9 +212,9 @@ def _replace(name: str, mode: int, write: Callable[[int], None], size: int) -> N
                     raise OSError(err, f"{os.strerror(err)}: no room for the {size}-byte "
                                   f"pack; free space, or write it elsewhere", name)
             write(fd)
-            if size and os.lseek(fd, 0, os.SEEK_CUR) != size:  # never a reserved, unwritten tail
-                raise OSError(errno.EIO, f"wrote {os.lseek(fd, 0, os.SEEK_CUR)} of the pack's "
-                              f"{size} bytes", name)
+            written = os.lseek(fd, 0, os.SEEK_CUR) if size else size
+            if written != size:  # never a reserved, unwritten tail
+                raise OSError(errno.EIO, f"wrote {written} of the pack's {size} bytes", name)
             os.fchmod(fd, mode)  # only now: while it is written, only we can open it
             os.fsync(fd)
         finally:

@@ -297,6 +297,9 @@ def _either(raw: "Union[bytes, memoryview]", scanner: "Scanner", name: str, base
     return value
 
 
+# A section held in a view is decoded with codecs' decoder: PyPy's
+# str(view, "utf-8") lets encoded surrogates through, which bytes.decode and
+# this refuse (jobpack.validate uses it too).
 _utf_8_decode = codecs.utf_8_decode
 
 
@@ -306,8 +309,6 @@ def _standard_first(raw: "Union[bytes, memoryview]", scanner: "Scanner") -> Any:
     # same whitespace rule around the value (decode and raw_decode cost
     # two Python calls and two regex matches a section).
     try:
-        # (codecs' decoder for a view: PyPy's str(buffer, "utf-8") lets
-        # encoded surrogates through, which bytes.decode refuses.)
         text = raw.decode("utf-8") if type(raw) is bytes else _utf_8_decode(raw, "strict", True)[0]
         value, end = scanner(text, 0 if text[:1] == "{" else _WHITESPACE(text).end())
         if end == len(text) or _WHITESPACE(text, end).end() == len(text):

@@ -15,7 +15,6 @@ Erlang's view of JSON values, used throughout: a JSON string is a binary
 (Python ``str``), an array is a list, which Erlang string functions also
 take as a string of character codes, ``true``/``false``/``null`` are atoms.
 """
-import codecs
 import json
 import mmap
 import re
@@ -24,7 +23,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple, Union, cast
 
 from . import _core, dialect, errors, home
 from ._native import lib
-from ._json import _DEFAULT_RECURSION_LIMIT
+from ._json import _DEFAULT_RECURSION_LIMIT, _utf_8_decode
 from .dialect import WHITESPACE, scanner_of
 from ._describe import describe as _describe
 from ._record import record
@@ -268,8 +267,7 @@ def _decode(section: Union[bytes, memoryview], i: int, base: int, note_duplicate
         # same whitespace rule around the value (decode and raw_decode cost
         # two Python calls and two regex matches a section).
         try:
-            # (codecs' decoder for a view: PyPy's str(view, "utf-8") lets
-            # encoded surrogates through, which bytes.decode refuses.)
+            # (_utf_8_decode for a view: see jobpack._json.)
             text = (section.decode("utf-8") if type(section) is bytes
                     else _utf_8_decode(section, "strict", True)[0])
             if "\\u" in text and _REFUSED_ESCAPE.search(text):
@@ -356,7 +354,6 @@ _PAIRS_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_
                                   object_pairs_hook=list)
 _NOTING_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
                                    object_pairs_hook=_dict_refusing_duplicates)
-_utf_8_decode = codecs.utf_8_decode
 _SCAN = scanner_of(_DECODER)
 _PAIRS_SCAN = scanner_of(_PAIRS_DECODER)
 _NOTING_SCAN = scanner_of(_NOTING_DECODER)
